@@ -1,0 +1,86 @@
+"""Shared fixtures: a tiny BERT and a tiny, learnable sentence-pair task, both built offline in seconds."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # a failed hub call would otherwise hang for ~50 s
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from robustxlt.canonical import Pair, write_manifest, write_pairs
+
+REPO = Path(__file__).resolve().parent.parent
+TOPICS = {
+    0: "apple pear plum grape lemon melon cherry peach mango lime".split(),
+    1: "car bus train plane boat bike truck tram ship cart".split(),
+    2: "red blue green black white pink brown grey gold cyan".split(),
+}
+
+
+def topic_pairs(n: int, rng: np.random.Generator) -> list[Pair]:
+    """Label 1 when sentence 2 is about fruit: a tiny model learns it in a few dozen steps."""
+    pairs = []
+    for i in range(n):
+        t1 = int(rng.integers(3))
+        t2 = 0 if i % 2 else int(1 + rng.integers(2))
+        s1 = " ".join(rng.choice(TOPICS[t1], size=int(rng.integers(2, 7))))
+        s2 = " ".join(rng.choice(TOPICS[t2], size=int(rng.integers(2, 7))))
+        pairs.append(Pair(s1, s2, int(t2 == 0)))
+    return pairs
+
+
+def build_tiny_model(directory: Path) -> Path:
+    """A 2-layer, 32-wide BERT with a word-level tokenizer over the fixture vocabulary."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+    vocab = {token: i for i, token in enumerate(specials + sorted({w for ws in TOPICS.values() for w in ws}))}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]"
+    ).save_pretrained(directory)
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=64, pad_token_id=0,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(directory)
+    (directory / "robustxlt_source.json").write_text('{"source": "local:tiny-bert", "revision": null}\n')
+    return directory
+
+
+def build_tiny_task(directory: Path) -> Path:
+    """Canonical files of the topic task: English train/dev, test in two 'languages'."""
+    rng = np.random.default_rng(0)
+    write_pairs(directory / "train-en.tsv", topic_pairs(400, rng))
+    write_pairs(directory / "dev-en.tsv", topic_pairs(60, rng))
+    write_pairs(directory / "test-en.tsv", topic_pairs(60, rng))
+    write_pairs(directory / "test-xx.tsv", topic_pairs(60, rng))
+    write_manifest(
+        directory / "manifest.json",
+        {"source": "fixture", "labels": ["different", "same"], "description": "topic fixture"},
+    )
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_task_dir(tmp_path_factory) -> Path:
+    return build_tiny_task(tmp_path_factory.mktemp("tiny-task"))

@@ -1,0 +1,82 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification
+
+from robustxlt.evaluation import zero_shot_accuracy
+from robustxlt.training import TrainingSettings, fine_tune
+
+SETTINGS = TrainingSettings(
+    learning_rate=3e-3, max_steps=60, batch_size=16, gradient_accumulation=2, max_length=32,
+    eval_every=20, log_every=10, length_group_size=4,
+)
+RUN = {"task": "topic", "model": "tiny", "method": "baseline", "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model_dir, tiny_task_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "checkpoint"
+    log_file = out.parent / "train_log.jsonl"
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, SETTINGS, seed=1, run=RUN)
+    return out, log_file, summary
+
+
+def test_checkpoint_is_the_best_on_dev_and_loads_with_from_pretrained(trained):
+    out, log_file, summary = trained
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    assert model.config.num_labels == 2 and model.config.id2label[1] == "same"
+    events = [json.loads(line) for line in log_file.read_text().splitlines()]
+    dev = [e for e in events if e["event"] == "dev"]
+    assert [e["step"] for e in dev] == [20, 40, 60]
+    assert summary["best_dev_accuracy"] == max(e["dev_accuracy"] for e in dev)
+    assert summary["best_step"] == next(e["step"] for e in dev if e["dev_accuracy"] == summary["best_dev_accuracy"])
+    assert [e["step"] for e in events if e["event"] == "train"] == [10, 20, 30, 40, 50, 60]
+    assert not any(p.name.endswith((".partial", ".tmp")) for p in out.parent.iterdir())
+
+
+def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
+    out, _, summary = trained
+    assert summary["best_dev_accuracy"] > 0.8
+    result = zero_shot_accuracy(
+        out, tiny_task_dir / "test-xx.tsv", tmp_path / "xx.json", tmp_path / "xx.tsv", {**RUN, "lang1": "xx", "lang2": "xx"}
+    )
+    assert result["n"] == 60 and result["accuracy"] > 0.8
+    assert json.loads((tmp_path / "xx.json").read_text())["accuracy"] == result["accuracy"]
+    assert len((tmp_path / "xx.tsv").read_text().splitlines()) == 61
+
+
+def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_task_dir, tmp_path):
+    out, _, summary = trained
+    again = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN)
+    assert again["best_dev_accuracy"] == summary["best_dev_accuracy"]
+    first, second = load_file(out / "model.safetensors"), load_file(tmp_path / "ckpt" / "model.safetensors")
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_interrupted_training_leaves_no_checkpoint(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
+    import robustxlt.training as training
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.torch.nn.utils, "clip_grad_norm_", crash)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN)
+    assert not (tmp_path / "ckpt").exists()
+
+
+def test_frozen_word_embeddings_do_not_move(tiny_model_dir, tiny_task_dir, tmp_path):
+    settings = TrainingSettings(**{**SETTINGS.__dict__, "max_steps": 5, "eval_every": 5, "freeze_word_embeddings": True})
+    fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, seed=1, run=RUN)
+    before = load_file(tiny_model_dir / "model.safetensors")
+    after = load_file(tmp_path / "ckpt" / "model.safetensors")
+    key = next(k for k in before if k.endswith("word_embeddings.weight"))
+    assert torch.equal(before[key], after[next(k for k in after if k.endswith("word_embeddings.weight"))])
+
+
+def test_unknown_training_setting_is_named():
+    with pytest.raises(ValueError, match="lr"):
+        TrainingSettings.from_dict({"lr": 1e-3})

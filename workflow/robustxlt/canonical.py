@@ -1,0 +1,155 @@
+"""The one on-disk format of a sentence-pair split: every data source writes it, the trainer reads it.
+
+A canonical file is UTF-8 TSV with the header `sentence1<TAB>sentence2<TAB>label`, one pair per
+line, the label an integer class id. There is no quoting: a tab or line break inside a sentence is
+replaced by a space on writing, so a line always splits into exactly three fields.
+Every write is atomic (a temporary file in the same directory, then `os.replace`), so a crashed or
+killed job never leaves a half-written file that a later rule would take for a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+HEADER: tuple[str, str, str] = ("sentence1", "sentence2", "label")
+
+# Everything Python's str.splitlines() breaks on, plus tab: none may survive inside a field.
+_FIELD_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+class DataError(ValueError):
+    """A data problem, phrased as one message that names the file, the line (when there is one) and the fix."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str, line: int | None = None) -> None:
+        self.path = path  # kept as given: a hub address such as hf://datasets/... is not a local Path
+        self.line = line
+        self.problem = problem
+        self.fix = fix
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}. Fix: {fix}")
+
+
+class Pair(NamedTuple):
+    """One labelled sentence pair; `label` is the index into the task's label names."""
+
+    sentence1: str
+    sentence2: str
+    label: int
+
+
+def clean_field(text: str) -> str:
+    """A sentence as stored: tabs and line breaks become spaces (there is no quoting to protect them)."""
+    return _FIELD_BREAKS.sub(" ", text)
+
+
+def _atomic_write_text(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
+    """Write `pairs` as a canonical TSV at `path` (atomically) and return the number of rows."""
+    rows = 0
+
+    def write(handle) -> None:
+        nonlocal rows
+        handle.write("\t".join(HEADER) + "\n")
+        for pair in pairs:
+            sentence1, sentence2, label = pair
+            if not isinstance(sentence1, str) or not isinstance(sentence2, str):
+                raise DataError(path, f"pair {rows + 1} has a non-text sentence ({pair!r})",
+                                "convert both sentences to str before writing", line=rows + 2)
+            if isinstance(label, bool) or not isinstance(label, int) or label < 0:
+                raise DataError(path, f"pair {rows + 1} has label {label!r}, not a class id",
+                                "map label names to their integer ids (0, 1, ...) before writing", line=rows + 2)
+            handle.write(f"{clean_field(sentence1)}\t{clean_field(sentence2)}\t{label}\n")
+            rows += 1
+
+    _atomic_write_text(path, write)
+    return rows
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """Read a canonical TSV written by `write_pairs`; raise DataError naming the line of any defect."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "canonical data file not found", "run the prepare_data rule for this task first")
+    lines = path.read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not lines:
+        raise DataError(path, "file is empty (no header row)", "re-run the prepare_data rule for this task", line=1)
+    pairs = []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            fields = raw.decode("utf-8").split("\t")
+        except UnicodeDecodeError as err:
+            raise DataError(path, f"not valid UTF-8 ({err.reason} at byte {err.start})",
+                            "re-run the prepare_data rule for this task", line=number) from None
+        if number == 1:
+            if tuple(fields) != HEADER:
+                raise DataError(path, f"header is {fields!r}, expected {list(HEADER)!r}",
+                                "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                                line=1)
+            continue
+        if len(fields) != 3:
+            raise DataError(path, f"expected 3 tab-separated fields, found {len(fields)}",
+                            "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                            line=number)
+        try:
+            label = int(fields[2])
+        except ValueError:
+            label = -1
+        if label < 0 or fields[2] != str(label):
+            raise DataError(path, f"label {fields[2]!r} is not a class id",
+                            "canonical labels are integer ids (0, 1, ...); re-run prepare_data", line=number)
+        pairs.append(Pair(fields[0], fields[1], label))
+    return pairs
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    """Write `manifest` as indented, key-sorted JSON at `path` (atomically)."""
+    text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _atomic_write_text(path, lambda handle: handle.write(text))
+
+
+def read_manifest(path: Path) -> dict:
+    """Read a manifest written by `write_manifest`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "manifest not found", "run the prepare_data rule for this task first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(path, f"not valid JSON ({err.msg})", "delete it and re-run prepare_data",
+                        line=err.lineno) from None
+    if not isinstance(manifest, dict):
+        raise DataError(path, "manifest is not a JSON object", "delete it and re-run prepare_data", line=1)
+    return manifest
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of the bytes of `path`."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,69 @@
+"""Prepare a task's canonical files (`{split}-{lang}.tsv` + `manifest.json`) from the configured source."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from robustxlt.canonical import Pair, read_manifest, sha256_file, write_manifest, write_pairs
+from robustxlt.tasks import TaskSpec, get_task
+
+log = logging.getLogger(__name__)
+
+
+def _describe(task: TaskSpec, source: str, manifest: dict) -> str:
+    if source == "embedded":
+        return (
+            f"EMBEDDED PROXY task {task.name}: {task.description} "
+            f"(human translations from {', '.join(w['name'] + ' ' + w['version'] for w in manifest['wheels'])})"
+        )
+    if source == "hub":
+        return f"{task.name} from the Hugging Face hub ({task.hub_id}@{task.hub_revision})"
+    return f"{task.name} from local files ({source.removeprefix('local:')})"
+
+
+def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dict) -> dict:
+    from robustxlt.embedded_benchmark import build_embedded_benchmark
+
+    splits, provenance = build_embedded_benchmark(cache_dir, **options)
+    files = {}
+    for (split, lang), rows in sorted(splits.items()):
+        path = out_dir / f"{split}-{lang}.tsv"
+        write_pairs(path, (Pair(*row) for row in rows))
+        files[path.name] = {"rows": len(rows), "sha256": sha256_file(path)}
+    return {"source": "embedded", "labels": list(task.labels), "files": files, **provenance}
+
+
+def prepare_task_data(
+    task_name: str,
+    source: str,
+    out_dir: Path,
+    cache_dir: Path,
+    languages: list[str] | None = None,
+    embedded_options: dict | None = None,
+) -> dict:
+    """Write the canonical files of `task_name` (for `languages`, default all) into `out_dir`; manifest last.
+
+    The embedded benchmark is always built for all its languages, since its test rows are chosen to be
+    translated into every one of them.
+    """
+    from robustxlt.sources import prepare_from_hub, prepare_from_local
+
+    task = get_task(task_name)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = out_dir / "manifest.json"
+    if source == "embedded":
+        manifest = _write_embedded(task, out_dir, Path(cache_dir), embedded_options or {})
+    else:
+        if source == "hub":
+            prepare_from_hub(task, out_dir, Path(cache_dir), languages)
+        elif source.startswith("local:"):
+            prepare_from_local(task, Path(source.removeprefix("local:")).expanduser(), out_dir, languages)
+        else:
+            raise ValueError(f"task {task_name}: unknown source {source!r}; use hub, local:<dir> or embedded")
+        manifest = read_manifest(manifest_path)
+    manifest["description"] = _describe(task, source, manifest)
+    write_manifest(manifest_path, manifest)
+    log.info("prepared %s from %s: %s", task_name, source, manifest["description"])
+    return manifest

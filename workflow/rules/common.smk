@@ -1,0 +1,32 @@
+# Helpers shared by every stage: validated config, the run grid, paths. No rules here.
+import re
+
+from robustxlt.config import task_languages, training_settings, validate_config
+
+validate_config(config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml")
+
+TASKS = list(config["tasks"])
+MODELS = list(config["models"])
+METHODS = list(config["methods"])
+SEEDS = config["seeds"]
+RUN_DIR = "results/{task}/{model}/{method}/seed{seed}"
+
+
+def eval_results():
+    """Every (run, language) result of the configured grid."""
+    return [
+        f"{RUN_DIR}/eval/{{lang}}.json".format(task=task, model=model, method=method, seed=seed, lang=lang)
+        for task in TASKS
+        for model in MODELS
+        for method in METHODS
+        for seed in SEEDS
+        for lang in task_languages(config, task)
+    ]
+
+
+def table_files():
+    return expand("results/tables/{task}_{model}.md", task=TASKS, model=MODELS)
+
+
+def embedded_options(wildcards):
+    return config["tasks"][wildcards.task].get("embedded", {})

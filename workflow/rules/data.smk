@@ -1,0 +1,48 @@
+# Data: canonical {split}-{lang}.tsv files per task (from the hub, a local directory or the embedded
+# benchmark), the model as a local Hugging Face directory, and the lexical-overlap reference.
+
+
+rule prepare_data:
+    output:
+        manifest="resources/data/{task}/manifest.json",
+    params:
+        source=lambda wildcards: config["tasks"][wildcards.task]["source"],
+        languages=lambda wildcards: task_languages(config, wildcards.task),
+        embedded=embedded_options,
+        cache_dir="resources/cache",
+    log:
+        "results/logs/prepare_data/{task}.log",
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/prepare_data.py"
+
+
+rule prepare_model:
+    output:
+        model=directory("resources/models/{model}"),
+    params:
+        source=lambda wildcards: config["models"][wildcards.model]["source"],
+        revision=lambda wildcards: config["models"][wildcards.model]["revision"],
+        cache_dir="resources/cache",
+    log:
+        "results/logs/prepare_model/{model}.log",
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/prepare_model.py"
+
+
+rule lexical_overlap:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+    output:
+        metrics="results/{task}/lexical_overlap.csv",
+    params:
+        languages=lambda wildcards: task_languages(config, wildcards.task),
+    log:
+        "results/logs/lexical_overlap/{task}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/lexical_overlap.py"

@@ -1,0 +1,22 @@
+# Zero-shot evaluation: one job per (run, language) on that language's test set.
+
+
+rule evaluate:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        checkpoint=rules.train.output.checkpoint,
+    output:
+        result=f"{RUN_DIR}/eval/{{lang}}.json",
+        predictions=f"{RUN_DIR}/eval/{{lang}}.predictions.tsv",
+    params:
+        test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
+        batch_size=config["evaluation"]["batch_size"],
+    threads: 1
+    log:
+        "results/logs/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,21 @@
+# Training: one job per (task, model, method, seed), English only, best checkpoint on English dev.
+
+
+rule train:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        model=rules.prepare_model.output.model,
+    output:
+        checkpoint=directory(f"{RUN_DIR}/checkpoint"),
+        train_log=f"{RUN_DIR}/train_log.jsonl",
+    params:
+        settings=lambda wildcards: training_settings(config, wildcards.task, wildcards.model),
+    threads: 4
+    log:
+        "results/logs/train/{task}/{model}/{method}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{task}/{model}/{method}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from robustxlt.aggregate import collect_metrics
+from robustxlt.runtime import log_job_to
+
+log_job_to(snakemake.log[0])
+collect_metrics(
+    result_files=[Path(p) for p in snakemake.input.results],
+    reference_files=[Path(p) for p in snakemake.input.overlap],
+    out_file=Path(snakemake.output.metrics),
+)

@@ -1,0 +1,14 @@
+from pathlib import Path
+
+from robustxlt.data import prepare_task_data
+from robustxlt.runtime import log_job_to
+
+log_job_to(snakemake.log[0])
+prepare_task_data(
+    task_name=snakemake.wildcards.task,
+    source=snakemake.params.source,
+    out_dir=Path(snakemake.output.manifest).parent,
+    cache_dir=Path(snakemake.params.cache_dir),
+    languages=snakemake.params.languages,
+    embedded_options=snakemake.params.embedded,
+)

@@ -1,0 +1,12 @@
+from pathlib import Path
+
+from robustxlt.models import prepare_model
+from robustxlt.runtime import log_job_to
+
+log_job_to(snakemake.log[0])
+prepare_model(
+    source=snakemake.params.source,
+    revision=snakemake.params.revision,
+    out_dir=Path(snakemake.output.model),
+    cache_dir=Path(snakemake.params.cache_dir),
+)

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from robustxlt.runtime import log_job_to
+from robustxlt.training import TrainingSettings, fine_tune
+
+log_job_to(snakemake.log[0])
+wildcards = snakemake.wildcards
+fine_tune(
+    model_dir=Path(snakemake.input.model),
+    data_dir=Path(snakemake.input.manifest).parent,
+    out_dir=Path(snakemake.output.checkpoint),
+    log_file=Path(snakemake.output.train_log),
+    settings=TrainingSettings.from_dict(snakemake.params.settings),
+    seed=int(wildcards.seed),
+    run={"task": wildcards.task, "model": wildcards.model, "method": wildcards.method, "seed": int(wildcards.seed)},
+    threads=snakemake.threads,
+)
