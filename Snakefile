@@ -17,6 +17,8 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+
+
 wildcard_constraints:
     task="|".join(map(re.escape, TASKS)),
     model="|".join(map(re.escape, MODELS)),

@@ -20,13 +20,13 @@ rule results_table:
         metrics=rules.aggregate.output.metrics,
     output:
         table="results/tables/{task}_{model}.md",
-    params:
-        languages=lambda wildcards: task_languages(config, wildcards.task),
-        methods=METHODS,
-        setup=config["setup"],
     log:
         "results/logs/results_table/{task}_{model}.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        languages=lambda wildcards: task_languages(config, wildcards.task),
+        methods=METHODS,
+        setup=config["setup"],
     script:
         "../scripts/results_table.py"

@@ -3,7 +3,9 @@ import re
 
 from robustxlt.config import task_languages, training_settings, validate_config
 
-validate_config(config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml")
+validate_config(
+    config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
+)
 
 TASKS = list(config["tasks"])
 MODELS = list(config["models"])
@@ -15,7 +17,9 @@ RUN_DIR = "results/{task}/{model}/{method}/seed{seed}"
 def eval_results():
     """Every (run, language) result of the configured grid."""
     return [
-        f"{RUN_DIR}/eval/{{lang}}.json".format(task=task, model=model, method=method, seed=seed, lang=lang)
+        f"{RUN_DIR}/eval/{{lang}}.json".format(
+            task=task, model=model, method=method, seed=seed, lang=lang
+        )
         for task in TASKS
         for model in MODELS
         for method in METHODS

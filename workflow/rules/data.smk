@@ -5,15 +5,15 @@
 rule prepare_data:
     output:
         manifest="resources/data/{task}/manifest.json",
+    log:
+        "results/logs/prepare_data/{task}.log",
+    conda:
+        "../../envs/training.yaml"
     params:
         source=lambda wildcards: config["tasks"][wildcards.task]["source"],
         languages=lambda wildcards: task_languages(config, wildcards.task),
         embedded=embedded_options,
         cache_dir="resources/cache",
-    log:
-        "results/logs/prepare_data/{task}.log",
-    conda:
-        "../../envs/training.yaml"
     script:
         "../scripts/prepare_data.py"
 
@@ -21,14 +21,14 @@ rule prepare_data:
 rule prepare_model:
     output:
         model=directory("resources/models/{model}"),
-    params:
-        source=lambda wildcards: config["models"][wildcards.model]["source"],
-        revision=lambda wildcards: config["models"][wildcards.model]["revision"],
-        cache_dir="resources/cache",
     log:
         "results/logs/prepare_model/{model}.log",
     conda:
         "../../envs/training.yaml"
+    params:
+        source=lambda wildcards: config["models"][wildcards.model]["source"],
+        revision=lambda wildcards: config["models"][wildcards.model]["revision"],
+        cache_dir="resources/cache",
     script:
         "../scripts/prepare_model.py"
 
@@ -38,11 +38,11 @@ rule lexical_overlap:
         manifest=rules.prepare_data.output.manifest,
     output:
         metrics="results/{task}/lexical_overlap.csv",
-    params:
-        languages=lambda wildcards: task_languages(config, wildcards.task),
     log:
         "results/logs/lexical_overlap/{task}.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        languages=lambda wildcards: task_languages(config, wildcards.task),
     script:
         "../scripts/lexical_overlap.py"

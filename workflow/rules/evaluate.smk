@@ -8,15 +8,15 @@ rule evaluate:
     output:
         result=f"{RUN_DIR}/eval/{{lang}}.json",
         predictions=f"{RUN_DIR}/eval/{{lang}}.predictions.tsv",
-    params:
-        test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
-        batch_size=config["evaluation"]["batch_size"],
-    threads: 1
     log:
         "results/logs/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.log",
     benchmark:
         "results/benchmarks/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.tsv"
     conda:
         "../../envs/training.yaml"
+    threads: 1
+    params:
+        test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
+        batch_size=config["evaluation"]["batch_size"],
     script:
         "../scripts/evaluate.py"

@@ -8,14 +8,16 @@ rule train:
     output:
         checkpoint=directory(f"{RUN_DIR}/checkpoint"),
         train_log=f"{RUN_DIR}/train_log.jsonl",
-    params:
-        settings=lambda wildcards: training_settings(config, wildcards.task, wildcards.model),
-    threads: 4
     log:
         "results/logs/train/{task}/{model}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{task}/{model}/{method}/seed{seed}.tsv"
     conda:
         "../../envs/training.yaml"
+    threads: 4
+    params:
+        settings=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        ),
     script:
         "../scripts/train.py"

@@ -1,0 +1,82 @@
+"""Benchmark the whole default pipeline: wall time of `snakemake --cores N` on a fresh working directory and
+the peak memory of every job (from the rules' `benchmark:` files). Checks the targets and records the numbers.
+
+    python benchmarks/pipeline.py [--cores 2] [--configfile config.yaml] [--workdir DIR]
+
+Writes benchmarks/results/pipeline-<setup>-<cores>cores.json and exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = {"wall_seconds": 15 * 60, "job_max_rss_mb": 3 * 1024}
+
+
+def job_benchmarks(workdir: Path) -> pd.DataFrame:
+    """One row per job that has a `benchmark:` file: rule, job, seconds, max_rss (MB)."""
+    rows = []
+    for path in sorted((workdir / "results" / "benchmarks").rglob("*.tsv")):
+        record = pd.read_csv(path, sep="\t").iloc[-1]
+        rule = path.relative_to(workdir / "results" / "benchmarks").parts[0]
+        rows.append({"rule": rule, "job": str(path.relative_to(workdir)), "seconds": record.s, "max_rss_mb": record.max_rss})
+    return pd.DataFrame(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--configfile", type=Path, default=REPO / "config.yaml")
+    parser.add_argument("--workdir", type=Path, help="keep the run here (default: a temporary directory)")
+    args = parser.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="robustxlt-bench-"))
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(args.configfile.resolve()), "--cores", str(args.cores)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    wall = time.perf_counter() - started
+
+    jobs = job_benchmarks(workdir)
+    per_rule = jobs.groupby("rule").agg(jobs=("job", "size"), seconds_mean=("seconds", "mean"),
+                                        seconds_max=("seconds", "max"), max_rss_mb=("max_rss_mb", "max"))
+    setup = yaml.safe_load(args.configfile.read_text())["setup"]
+    record = {
+        "setup": setup,
+        "configfile": str(args.configfile),
+        "cores": args.cores,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "wall_seconds": round(wall, 1),
+        "job_max_rss_mb": float(jobs.max_rss_mb.max()),
+        "per_rule": per_rule.round(1).reset_index().to_dict(orient="records"),
+        "targets": TARGETS,
+    }
+    metrics = pd.read_csv(workdir / "results" / "metrics.csv")
+    record["english_accuracy"] = metrics[(metrics.lang1 == "en") & (metrics.lang2 == "en")].groupby(
+        ["model", "method"]).accuracy.mean().round(4).reset_index().to_dict(orient="records")
+    out = REPO / "benchmarks" / "results" / f"pipeline-{setup}-{args.cores}cores.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(per_rule.round(1).to_string())
+    print(f"wall time {wall:.0f} s (target ≤ {TARGETS['wall_seconds']} s); "
+          f"peak job memory {record['job_max_rss_mb']:.0f} MB (target ≤ {TARGETS['job_max_rss_mb']} MB); -> {out}")
+    missed = [name for name, limit in TARGETS.items() if record[name] > limit]
+    if missed:
+        print(f"targets missed: {', '.join(missed)}", file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
