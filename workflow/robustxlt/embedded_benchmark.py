@@ -1,80 +1,80 @@
 """The embedded benchmark: an offline, parallel sentence-pair task standing in for PAWS-X.
 
-Each example is two user-interface sentences taken from the gettext catalogues of five
-applications (see `catalogues.WHEELS`). The label says whether both sentences come from
-software of the same domain (translation platform, event ticketing, web CMS, genealogy).
+Each example pairs a form-field label with a help text, both real user-interface strings of
+the Django applications in `catalogues.WHEELS` (pretix, weblate, wagtail) and of Plone, with
+their human translations from the applications' gettext catalogues. The label
+`help_text_of` says that the help text is the one written for that field
+(`Field(_("Voucher code"), help_text=_("Customers can enter this code ..."))`); `unrelated`
+pairs the same field label with the help text of another field of the same application,
+defined in a different source file.
+
+How the pairs are found: every `.py` file of a Django wheel is parsed with `ast` (never
+imported or installed); a call with `help_text=<gettext call on a string literal>` and a
+label (`verbose_name=`, `label=` or the first positional argument, again a gettext call on
+a literal) gives one field. Context calls (`pgettext*`) are skipped, as the catalogue reader
+skips context entries. Plone's Zope catalogues key labels and help texts as `label_X` /
+`help_X`, whose English text is the `Default:` comment of the English catalogue.
 
 Why this task:
-- The label is a property of the English source message, so it survives translation
-  exactly: a human translation of an example keeps its gold label, and the test sets of all
-  languages are parallel, row by row, as PAWS-X's are (the generalized setting pairs
-  sentence 1 of row i in one language with sentence 2 of row i in another).
-- It needs meaning, not surface form: positive and negative pairs are sampled with the
-  same distribution of English word overlap (Jaccard), so string overlap carries almost
-  no signal, and each domain is equally frequent on both sides of each label.
-- Wagtail and Plone are both web CMSs, so they form one domain: "same application" would
-  ask a model to tell two CMSs apart from generic UI strings, which is label noise.
-
-Sentences never cross splits: the English messages, not the pairs, are split, after
-removing near-duplicates (same words up to case, punctuation and a plural "s") and strings
-that occur in more than one application.
+- The label is a property of the English source strings, so it survives translation: the
+  test sets of all languages are parallel, row by row, as PAWS-X's are.
+- Surface overlap carries (almost) no signal: each field gives one positive and one negative
+  with the same label; the negative's help text is chosen in the same word-overlap (Jaccard)
+  bin with the label and the same help-text length bucket as the true help text. Every label
+  occurs once with each class, and help texts are reused as negatives as evenly as possible.
+- Fields, not pairs, are split: all fields whose labels are near-duplicates go to one split
+  and each help text belongs to one field, so no sentence occurs in two splits.
 """
 
 from __future__ import annotations
 
-import math
+import ast
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 
-from robustxlt.catalogues import WHEELS, WheelSpec, english_text, fetch_wheel, read_catalogues
+from robustxlt.catalogues import (
+    WHEELS,
+    WheelSpec,
+    english_text,
+    fetch_wheel,
+    read_catalogues,
+)
 
-LABELS: tuple[str, ...] = ("different_domain", "same_domain")
+LABELS: tuple[str, ...] = ("unrelated", "help_text_of")
 PAWSX_LANGUAGES: tuple[str, ...] = ("en", "de", "es", "fr", "ja", "ko", "zh")
-
-# Application -> domain; an application missing here is its own domain.
-DOMAINS: dict[str, str] = {
-    "weblate": "translation",
-    "pretix": "ticketing",
-    "wagtail": "cms",
-    "plone": "cms",
-    "gramps": "genealogy",
-}
 
 # The output of `select_languages` on the pinned wheels with the default thresholds, pinned
 # here so that the task registry knows the languages without downloading anything.
 LANGUAGES: tuple[str, ...] = PAWSX_LANGUAGES + (
     "cs",
-    "he",
-    "hr",
-    "hu",
-    "it",
-    "nl",
+    "id",
     "pl",
     "pt",
     "sk",
     "sv",
-    "tr",
     "uk",
 )
 
-# "sameapp" is the registry id the config already uses; the label is the application's domain
-# (Wagtail and Plone, both web CMSs, count as one), hence the label names.
+# "sameapp" is the registry id the config already uses (kept so configs stay valid); the task
+# itself is field label <-> help text matching.
 SPEC: dict = {
     "name": "sameapp",
     "languages": list(LANGUAGES),
     "labels": list(LABELS),
     "description": (
-        "Embedded offline proxy for PAWS-X: pairs of real software UI sentences with human "
-        "translations (gettext catalogues of weblate, pretix, wagtail, plone, gramps from "
-        "pinned PyPI wheels); label = both sentences come from software of the same domain "
-        "(translation platform, ticketing, web CMS, genealogy). Train/dev in English; test "
-        "parallel across languages; word overlap balanced between labels."
+        "Embedded offline proxy for PAWS-X: (form-field label, help text) pairs of real "
+        "software UI strings with human translations (fields found by parsing the Python "
+        "source of pinned pretix, weblate and wagtail wheels, plus Plone's label_/help_ "
+        "messages; translations from their gettext catalogues); label = the help text "
+        "belongs to that field (help_text_of) or to another field of the same application "
+        "(unrelated). Train/dev in English; test parallel across languages; word overlap and "
+        "help-text length matched between labels."
     ),
 }
 
@@ -85,7 +85,7 @@ _MARKUP = re.compile(
     r"\[\[|\]\]|`|__|\\|\|"
 )
 _WORD = re.compile(r"\w+")
-# Product names would give the label away in every language, so messages naming one are dropped.
+# Product names would give the application away in every language; strings naming one are dropped.
 BRAND_NAMES: tuple[str, ...] = (
     "weblate",
     "pretix",
@@ -95,17 +95,32 @@ BRAND_NAMES: tuple[str, ...] = (
     "gramps",
     "gramplet",
 )
+# gettext-style functions whose single string-literal argument is the catalogue msgid.
+GETTEXT_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "_",
+        "gettext",
+        "gettext_lazy",
+        "ugettext",
+        "ugettext_lazy",
+        "gettext_noop",
+        "_lazy",
+    }
+)
+LABEL_KEYWORDS: tuple[str, ...] = ("verbose_name", "label")
 
 
 @dataclass(frozen=True)
-class Message:
-    """One English UI sentence with its human translations (cleaned, by ISO 639-1 code)."""
+class Field:
+    """One field: English label and help text, with translations of both (by ISO 639-1 code)."""
 
     app: str
-    domain: str
-    msgid: str
-    english: str
-    translations: Mapping[str, str] = field(compare=False, hash=False)
+    source: str
+    label_msgid: str
+    help_msgid: str
+    label: str
+    help: str
+    translations: Mapping[str, tuple[str, str]] = field(compare=False, hash=False)
 
 
 def clean_text(text: str) -> str:
@@ -122,6 +137,16 @@ def is_real_sentence(text: str, min_words: int = 4, max_words: int = 40) -> bool
     return len(alphabetic) >= min(min_words, len(words) - 1)
 
 
+def is_real_label(text: str, max_words: int = 8) -> bool:
+    """A field label: 1-`max_words` words, at least one alphabetic word, no markup."""
+    words = text.split()
+    return (
+        1 <= len(words) <= max_words
+        and not _MARKUP.search(text)
+        and any(re.fullmatch(r"[A-Za-z][A-Za-z'’-]*[.,:;!?)]?", w) for w in words)
+    )
+
+
 def word_tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
@@ -134,228 +159,289 @@ def jaccard(a: str, b: str) -> float:
 
 def near_duplicate_key(text: str) -> str:
     """Texts with equal keys differ only in case, punctuation or a plural "s"."""
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in word_tokens(text))
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") else w for w in word_tokens(text)
+    )
 
 
-def usable_messages(
+# ---------------------------------------------------------------------------------------
+# Fields from source code and Zope catalogues
+# ---------------------------------------------------------------------------------------
+
+
+def _gettext_msgid(node: ast.AST | None) -> str | None:
+    """The msgid of `_("literal")` (or another gettext function), else None."""
+    if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
+        return None
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    argument = node.args[0]
+    if name in GETTEXT_FUNCTIONS and isinstance(argument, ast.Constant):
+        return (
+            argument.value
+            if isinstance(argument.value, str) and argument.value
+            else None
+        )
+    return None
+
+
+def fields_in_source(source: str | bytes) -> list[tuple[str, str]]:
+    """(label msgid, help msgid) of every call with a translatable label and help_text."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        help_msgid = _gettext_msgid(keywords.get("help_text"))
+        if help_msgid is None:
+            continue
+        label_node = next((keywords[k] for k in LABEL_KEYWORDS if k in keywords), None)
+        if label_node is None and node.args:
+            label_node = node.args[0]
+        label_msgid = _gettext_msgid(label_node)
+        if label_msgid is not None:
+            found.append((label_msgid, help_msgid))
+    return found
+
+
+def fields_in_wheel(wheel_path: Path) -> list[tuple[str, str, str]]:
+    """(source file, label msgid, help msgid) for every `.py` file of a wheel, in path order."""
+    found = []
+    with zipfile.ZipFile(wheel_path) as archive:
+        for member in sorted(archive.namelist()):
+            if member.endswith(".py"):
+                found += [
+                    (member, l, h) for l, h in fields_in_source(archive.read(member))
+                ]
+    return found
+
+
+def zope_fields(english: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Plone-style identifier msgids: `label_X` and `help_X` of the same X form one field."""
+    return [
+        (f"zope:{msgid[len('label_') :]}", msgid, "help_" + msgid[len("label_") :])
+        for msgid in sorted(english)
+        if msgid.startswith("label_") and "help_" + msgid[len("label_") :] in english
+    ]
+
+
+def usable_fields(
+    raw_fields: Mapping[str, Sequence[tuple[str, str, str]]],
     catalogues_by_app: Mapping[str, Mapping[str, Mapping[str, str]]],
-    domains: Mapping[str, str] = DOMAINS,
-    min_words: int = 4,
-    max_words: int = 40,
+    max_label_words: int = 8,
+    min_help_words: int = 3,
+    max_help_words: int = 40,
     brand_names: Sequence[str] = BRAND_NAMES,
-) -> list[Message]:
-    """Real English sentences of every application, de-duplicated within and across apps.
+) -> list[Field]:
+    """Fields with a real label and help text, de-duplicated, with their translations.
 
     A translation counts only if it is non-empty and differs from the English text (a copy
-    of the source is an untranslated string). Messages whose English text or any
-    translation names a product in `brand_names` are dropped. Near-duplicate English texts
-    are kept once within an application and dropped entirely when they occur in two
-    applications.
+    of the source is an untranslated string); a language is kept for a field when both its
+    label and help text are translated. Fields naming a product are dropped. A help text
+    (up to near-duplicates) is kept once; help texts written for two different labels, and
+    help texts that equal some label, are dropped as ambiguous.
     """
-    candidates: list[Message] = []
-    for app in sorted(catalogues_by_app):
+    candidates: list[Field] = []
+    for app in sorted(raw_fields):
         catalogues = catalogues_by_app[app]
-        msgids = sorted({m for lang, cat in catalogues.items() if lang != "en" for m in cat})
-        for msgid in msgids:
-            english = clean_text(english_text(catalogues, msgid))
-            if not is_real_sentence(english, min_words, max_words):
+        for source, label_msgid, help_msgid in raw_fields[app]:
+            label = clean_text(english_text(catalogues, label_msgid))
+            help_ = clean_text(english_text(catalogues, help_msgid))
+            if not is_real_label(label, max_label_words) or not is_real_sentence(
+                help_, min_help_words, max_help_words
+            ):
                 continue
             translations = {}
             for lang, cat in sorted(catalogues.items()):
-                text = clean_text(cat.get(msgid, ""))
-                if lang != "en" and text and text not in (english, clean_text(msgid)):
-                    translations[lang] = text
-            texts = " ".join([english, *translations.values()]).lower()
-            if any(name in texts for name in brand_names):
+                if lang == "en":
+                    continue
+                pair = (
+                    clean_text(cat.get(label_msgid, "")),
+                    clean_text(cat.get(help_msgid, "")),
+                )
+                if (
+                    all(pair)
+                    and pair[0] not in (label, label_msgid)
+                    and pair[1]
+                    not in (
+                        help_,
+                        help_msgid,
+                    )
+                ):
+                    translations[lang] = pair
+            texts = " ".join(
+                [label, help_, *(" ".join(p) for p in translations.values())]
+            )
+            if any(name in texts.lower() for name in brand_names):
                 continue
-            candidates.append(Message(app, domains.get(app, app), msgid, english, translations))
-    apps_of_key: dict[str, set[str]] = {}
-    for message in candidates:
-        apps_of_key.setdefault(near_duplicate_key(message.english), set()).add(message.app)
-    kept: dict[str, Message] = {}
-    for message in sorted(candidates, key=lambda m: (m.app, m.english, m.msgid)):
-        key = near_duplicate_key(message.english)
-        if len(apps_of_key[key]) == 1:
-            kept.setdefault(key, message)
-    return sorted(kept.values(), key=lambda m: (m.app, m.msgid))
+            candidates.append(
+                Field(app, source, label_msgid, help_msgid, label, help_, translations)
+            )
+    labels_of_help: dict[str, set[str]] = {}
+    for f in candidates:
+        labels_of_help.setdefault(near_duplicate_key(f.help), set()).add(
+            near_duplicate_key(f.label)
+        )
+    label_keys = {near_duplicate_key(f.label) for f in candidates}
+    kept: dict[str, Field] = {}
+    for f in sorted(
+        candidates, key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)
+    ):
+        key = near_duplicate_key(f.help)
+        if len(labels_of_help[key]) == 1 and key not in label_keys:
+            kept.setdefault(key, f)
+    return sorted(
+        kept.values(), key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)
+    )
 
 
-def _by_domain(messages: Iterable[Message]) -> dict[str, list[Message]]:
-    grouped: dict[str, list[Message]] = {}
-    for message in messages:
-        grouped.setdefault(message.domain, []).append(message)
-    return dict(sorted(grouped.items()))
-
-
-def _translated_into(message: Message, languages: Iterable[str]) -> bool:
-    return all(lang == "en" or lang in message.translations for lang in languages)
+def _translated_into(f: Field, languages: Iterable[str]) -> bool:
+    return all(lang == "en" or lang in f.translations for lang in languages)
 
 
 def select_languages(
-    messages: Sequence[Message],
+    fields: Sequence[Field],
     required: Sequence[str] = PAWSX_LANGUAGES,
-    min_retention: float = 0.5,
-    min_test_messages: int = 30,
+    min_retention: float = 0.7,
+    min_test_fields: int = 200,
 ) -> list[str]:
     """The benchmark languages: `required` plus every language that keeps the test pool large.
 
-    The test pool of a domain is its messages translated into every chosen language. Start
-    from the required languages; greedily add the language that keeps the largest share of
-    the current pool (ties by code) while every domain keeps at least `min_retention` of
-    its required-languages pool and at least `min_test_messages` messages.
+    The test pool is the fields translated into every chosen language. Start from the
+    required languages; greedily add the language that keeps the largest share of the
+    current pool (ties by code) while the pool keeps at least `min_retention` of its
+    required-languages size and at least `min_test_fields` fields.
     """
-    grouped = _by_domain(messages)
-    pool = {d: [m for m in ms if _translated_into(m, required)] for d, ms in grouped.items()}
-    floor = {d: max(min_test_messages, min_retention * len(ms)) for d, ms in pool.items()}
-    if any(len(pool[d]) < floor[d] for d in pool):
-        short = {d: len(ms) for d, ms in pool.items() if len(ms) < floor[d]}
-        raise ValueError(f"too few messages translated into all of {list(required)}: {short}")
-    candidates = sorted({lang for m in messages for lang in m.translations} - set(required))
+    pool = [f for f in fields if _translated_into(f, required)]
+    floor = max(min_test_fields, min_retention * len(pool))
+    if len(pool) < floor:
+        raise ValueError(
+            f"only {len(pool)} fields are translated into all of {list(required)}"
+        )
+    candidates = sorted(
+        {lang for f in fields for lang in f.translations} - set(required)
+    )
     chosen: list[str] = []
     while True:
-        best: tuple[float, str] | None = None
+        best: tuple[int, str] | None = None
         for lang in candidates:
             if lang in chosen:
                 continue
-            kept = {d: [m for m in ms if lang in m.translations] for d, ms in pool.items()}
-            if any(len(kept[d]) < floor[d] for d in pool):
-                continue
-            share = min(len(kept[d]) / len(pool[d]) for d in pool)
-            if best is None or share > best[0]:
-                best = (share, lang)
+            kept = sum(lang in f.translations for f in pool)
+            if kept >= floor and (best is None or kept > best[0]):
+                best = (kept, lang)
         if best is None:
             break
         chosen.append(best[1])
-        pool = {d: [m for m in ms if best[1] in m.translations] for d, ms in pool.items()}
+        pool = [f for f in pool if best[1] in f.translations]
     return list(required) + sorted(chosen)
 
 
-def split_messages(
-    messages: Sequence[Message],
+# ---------------------------------------------------------------------------------------
+# Splits and pairs
+# ---------------------------------------------------------------------------------------
+
+
+def split_fields(
+    fields: Sequence[Field],
     languages: Sequence[str],
     n_dev: int,
     n_test: int,
     rng: np.random.Generator,
-    min_test_messages: int = 20,
-) -> dict[str, dict[str, list[Message]]]:
-    """Disjoint train/dev/test messages per domain; test messages are translated everywhere.
+    margin: float = 1.25,
+    max_dev_share: float = 0.25,
+) -> dict[str, list[Field]]:
+    """Disjoint train/dev/test fields; fields with near-duplicate labels stay together.
 
-    Each split gets about as many messages per domain as it has sentence slots (two per
-    pair, spread over the domains), so a test or dev sentence is reused only when its
-    domain is short of translated messages; dev never takes more than a fifth of the rest.
+    Test takes label groups (in random order) whose fields are translated into every
+    language, until it has `margin` times the n_test / 2 fields it needs (spare fields give
+    room for overlap-matched negatives); its untranslated fields are dropped. Dev then takes
+    up to `margin` * n_dev / 2 fields but never more than `max_dev_share` of the rest.
     """
-    grouped = _by_domain(messages)
-    slots = {
-        name: math.ceil(2 * n / len(grouped)) for name, n in (("dev", n_dev), ("test", n_test))
-    }
-    splits: dict[str, dict[str, list[Message]]] = {"train": {}, "dev": {}, "test": {}}
-    for domain, domain_messages in grouped.items():
-        shuffled = [domain_messages[i] for i in rng.permutation(len(domain_messages))]
-        eligible = [m for m in shuffled if _translated_into(m, languages)]
-        test = eligible[: slots["test"]]
-        if len(test) < min_test_messages:
-            raise ValueError(
-                f"domain {domain!r} has {len(test)} messages translated into all of "
-                f"{list(languages)}; at least {min_test_messages} are needed"
-            )
-        in_test = set(test)
-        rest = [m for m in shuffled if m not in in_test]
-        dev = rest[: min(slots["dev"], len(rest) // 5)]
-        splits["test"][domain] = test
-        splits["dev"][domain] = dev
-        splits["train"][domain] = rest[len(dev) :]
+    groups: dict[str, list[Field]] = {}
+    for f in fields:
+        groups.setdefault(near_duplicate_key(f.label), []).append(f)
+    keys = sorted(groups)
+    order = [keys[i] for i in rng.permutation(len(keys))]
+    splits: dict[str, list[Field]] = {"train": [], "dev": [], "test": []}
+    rest = []
+    for key in order:
+        eligible = [f for f in groups[key] if _translated_into(f, languages)]
+        if eligible and len(splits["test"]) < margin * n_test / 2:
+            splits["test"] += eligible
+        else:
+            rest.append(key)
+    dev_cap = min(margin * n_dev / 2, max_dev_share * sum(len(groups[k]) for k in rest))
+    for key in rest:
+        target = "dev" if len(splits["dev"]) < dev_cap else "train"
+        splits[target] += groups[key]
     return splits
 
 
-class _Deck:
-    """Draws messages so that each is used once before any is used again."""
-
-    def __init__(self, messages: Sequence[Message], rng: np.random.Generator) -> None:
-        self.messages, self.rng, self.order = list(messages), rng, []
-
-    def draw(self) -> Message:
-        if not self.order:
-            self.order = list(self.rng.permutation(len(self.messages)))
-        return self.messages[self.order.pop()]
+def _length_bucket(text: str) -> int:
+    return int(len(text.split()) >= 10)
 
 
-def _overlap_bin(a: Message, b: Message, bin_width: float) -> int:
-    value = jaccard(a.english, b.english)
-    return -1 if value == 0 else int(value / bin_width)  # exact zero overlap is its own bin
+def _overlap_bin(label: str, help_: str, bin_width: float) -> int:
+    value = jaccard(label, help_)
+    return (
+        -1 if value == 0 else int(value / bin_width)
+    )  # exact zero overlap is its own bin
 
 
-def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
-    """Integer counts summing to `total` in proportion to `weights` (largest remainder)."""
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(int)
-    for index in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
-        counts[index] += 1
-    return counts
+def field_pairs(
+    fields: Sequence[Field], rng: np.random.Generator, bin_width: float = 0.1
+) -> list[tuple[Field, Field]]:
+    """(field, donor) couples: the donor's help text is the field's matched negative.
 
-
-def sample_pairs(
-    by_domain: Mapping[str, Sequence[Message]],
-    n_pairs: int,
-    rng: np.random.Generator,
-    bin_width: float = 0.05,
-    pool_factor: int = 4,
-) -> list[tuple[Message, Message, int]]:
-    """Balanced same/different-domain pairs whose word-overlap distributions match.
-
-    Candidates are drawn with equal numbers per domain (positives) and per domain pair
-    (negatives), cycling through each domain's messages; then, in every Jaccard bin, the
-    same share of positives and negatives is kept (the smaller of the two candidate
-    shares), so a threshold on overlap is close to chance. Pairs are unique.
+    The donor is another field of the same application from a different source file whose
+    help text falls in the same overlap bin with the field's label and the same length
+    bucket as the field's own help text, and whose label is not a near-duplicate; among
+    those, the help text used least often so far (ties at random). Fields without a donor
+    are dropped. If no donor of the same application exists, another application's is used.
     """
-    domains = sorted(d for d, ms in by_domain.items() if ms)
-    sizes = {d: len(ms) for d, ms in by_domain.items()}
-    if len(domains) < 2 or any(len(by_domain[d]) < 2 for d in domains):
-        raise ValueError(f"need at least two domains with two messages each: {sizes}")
-    wanted = {1: n_pairs // 2, 0: n_pairs - n_pairs // 2}
-    cells = {1: [(d, d) for d in domains], 0: list(combinations(domains, 2))}
-    for attempt in range(6):
-        decks = {d: _Deck(by_domain[d], rng) for d in domains}
-        candidates: dict[int, dict[frozenset, tuple[Message, Message]]] = {0: {}, 1: {}}
-        for label, label_cells in cells.items():
-            per_cell = math.ceil(pool_factor * 2**attempt * wanted[label] / len(label_cells))
-            for first, second in label_cells:
-                for _ in range(per_cell):
-                    a, b = decks[first].draw(), decks[second].draw()
-                    if a != b:
-                        candidates[label].setdefault(frozenset((a, b)), (a, b))
-        binned = {
-            label: _group_by_bin(list(pairs.values()), bin_width)
-            for label, pairs in candidates.items()
-        }
-        bins = sorted(set(binned[0]) & set(binned[1]))
-        available = {label: np.array([len(binned[label][b]) for b in bins]) for label in (0, 1)}
-        if not bins:
-            continue
-        share = np.minimum(available[0] / available[0].sum(), available[1] / available[1].sum())
-        targets = {label: _allocate(wanted[label], share) for label in (0, 1)}
-        if all((targets[label] <= available[label]).all() for label in (0, 1)):
-            break
-    else:
-        raise ValueError(
-            f"cannot sample {n_pairs} overlap-matched pairs from messages per domain {sizes}"
-        )
-    chosen: list[tuple[Message, Message, int]] = []
-    for label in (0, 1):
-        for b, count in zip(bins, targets[label]):
-            group = binned[label][b]
-            for index in sorted(rng.choice(len(group), size=count, replace=False)):
-                a, c = group[index]
-                chosen.append((a, c, label) if rng.random() < 0.5 else (c, a, label))
-    return [chosen[i] for i in rng.permutation(len(chosen))]
+    uses: Counter = Counter()
+    couples = []
+    prepared = [
+        (f, near_duplicate_key(f.label), _length_bucket(f.help)) for f in fields
+    ]
+    for index in rng.permutation(len(fields)):
+        f, key, bucket = prepared[index]
+        target = _overlap_bin(f.label, f.help, bin_width)
+        best = None
+        for same_app in (True, False):
+            donors = [
+                d
+                for d, dkey, dbucket in prepared
+                if (d.app == f.app) == same_app
+                and d.source != f.source
+                and dkey != key
+                and dbucket == bucket
+                and _overlap_bin(f.label, d.help, bin_width) == target
+            ]
+            if donors:
+                fewest = min(uses[d] for d in donors)
+                donors = [d for d in donors if uses[d] == fewest]
+                best = donors[int(rng.integers(len(donors)))]
+                break
+        if best is not None:
+            uses[best] += 1
+            couples.append((f, best))
+    return couples
 
 
-def _group_by_bin(
-    pairs: list[tuple[Message, Message]], bin_width: float
-) -> dict[int, list[tuple[Message, Message]]]:
-    groups: dict[int, list[tuple[Message, Message]]] = {}
-    for a, b in pairs:
-        groups.setdefault(_overlap_bin(a, b, bin_width), []).append((a, b))
-    return groups
+def _rows(
+    couples, count: int | None, rng: np.random.Generator
+) -> list[tuple[Field, Field, int]]:
+    """Positive and negative pair of each couple (the first `count` / 2 couples), shuffled."""
+    if count is not None:
+        couples = couples[: count // 2]
+    rows = [(f, f, 1) for f, _ in couples] + [(f, donor, 0) for f, donor in couples]
+    return [rows[i] for i in rng.permutation(len(rows))]
 
 
 def build_embedded_benchmark(
@@ -366,43 +452,52 @@ def build_embedded_benchmark(
     n_test: int = 400,
     languages: Sequence[str] = LANGUAGES,
     wheels: Sequence[WheelSpec] = WHEELS,
-    min_words: int = 4,
-    max_words: int = 40,
-    bin_width: float = 0.05,
-    min_test_messages: int = 20,
+    max_label_words: int = 8,
+    min_help_words: int = 3,
+    max_help_words: int = 40,
+    bin_width: float = 0.1,
 ) -> tuple[dict[tuple[str, str], list[tuple[str, str, int]]], dict]:
     """Build the benchmark from the pinned wheels (downloaded into `cache_dir` if absent).
 
-    Returns {(split, lang): [(sentence1, sentence2, label_id), ...]} with ("train", "en"),
+    Returns {(split, lang): [(label, help text, label_id), ...]} with ("train", "en"),
     ("dev", "en") and ("test", lang) for every language, where row i of every test language
-    is the human translation of English test row i; and a provenance dict. Writes nothing
-    but the wheel cache.
+    is the human translation of English test row i; and a provenance dict. Each split has
+    at most the requested number of pairs (fewer when the wheels hold fewer fields; the
+    counts are in the provenance). Writes nothing but the wheel cache.
     """
     if languages[0] != "en":
         raise ValueError(f"languages must start with 'en': {list(languages)}")
     rng = np.random.default_rng(seed)
-    catalogues_by_app = {
-        spec.app: read_catalogues(fetch_wheel(spec, cache_dir), spec.app) for spec in wheels
-    }
-    messages = usable_messages(catalogues_by_app, DOMAINS, min_words, max_words)
-    splits = split_messages(messages, languages, n_dev, n_test, rng, min_test_messages)
-    pairs = {
-        name: sample_pairs(splits[name], n, rng, bin_width)
-        for name, n in (("train", n_train), ("dev", n_dev), ("test", n_test))
-    }
+    catalogues_by_app, raw_fields = {}, {}
+    for spec in wheels:
+        path = fetch_wheel(spec, cache_dir)
+        catalogues_by_app[spec.app] = read_catalogues(path, spec.app)
+        raw_fields[spec.app] = fields_in_wheel(path) + zope_fields(
+            catalogues_by_app[spec.app].get("en", {})
+        )
+    fields = usable_fields(
+        raw_fields, catalogues_by_app, max_label_words, min_help_words, max_help_words
+    )
+    splits = split_fields(fields, languages, n_dev, n_test, rng)
+    requested = {"train": n_train, "dev": n_dev, "test": n_test}
+    couples = {name: field_pairs(splits[name], rng, bin_width) for name in requested}
+    pairs = {name: _rows(couples[name], requested[name], rng) for name in requested}
     data: dict[tuple[str, str], list[tuple[str, str, int]]] = {
-        (name, "en"): [(a.english, b.english, label) for a, b, label in pairs[name]]
+        (name, "en"): [(f.label, d.help, label) for f, d, label in pairs[name]]
         for name in ("train", "dev")
     }
     for lang in languages:
         data[("test", lang)] = [
-            (_text(a, lang), _text(b, lang), label) for a, b, label in pairs["test"]
+            (_text(f, lang)[0], _text(d, lang)[1], label)
+            for f, d, label in pairs["test"]
         ]
     provenance = _provenance(
         wheels,
         catalogues_by_app,
-        messages,
+        raw_fields,
+        fields,
         splits,
+        couples,
         pairs,
         languages,
         {
@@ -410,33 +505,45 @@ def build_embedded_benchmark(
             "n_train": n_train,
             "n_dev": n_dev,
             "n_test": n_test,
-            "min_words": min_words,
-            "max_words": max_words,
+            "max_label_words": max_label_words,
+            "min_help_words": min_help_words,
+            "max_help_words": max_help_words,
             "bin_width": bin_width,
-            "min_test_messages": min_test_messages,
         },
     )
     return data, provenance
 
 
-def _text(message: Message, lang: str) -> str:
-    return message.english if lang == "en" else message.translations[lang]
+def _text(f: Field, lang: str) -> tuple[str, str]:
+    return (f.label, f.help) if lang == "en" else f.translations[lang]
 
 
-def _provenance(wheels, catalogues_by_app, messages, splits, pairs, languages, parameters) -> dict:
-    all_languages = sorted({lang for m in messages for lang in m.translations})
+def _provenance(
+    wheels,
+    catalogues_by_app,
+    raw_fields,
+    fields,
+    splits,
+    couples,
+    pairs,
+    languages,
+    parameters,
+) -> dict:
+    all_languages = sorted({lang for f in fields for lang in f.translations})
+    required = [lang for lang in PAWSX_LANGUAGES if lang in languages]
+    try:
+        suggested = select_languages(fields, required=required)
+    except ValueError as error:
+        suggested = f"none: {error}"
     return {
         "task": SPEC["name"],
         "labels": list(LABELS),
         "languages": list(languages),
         # What `select_languages` picks today; differs from "languages" if the pins go stale.
-        "suggested_languages": select_languages(
-            messages, required=[lang for lang in PAWSX_LANGUAGES if lang in languages]
-        ),
+        "suggested_languages": suggested,
         "wheels": [
             {
                 "app": w.app,
-                "domain": DOMAINS.get(w.app, w.app),
                 "name": w.name,
                 "version": w.version,
                 "filename": w.filename,
@@ -445,26 +552,34 @@ def _provenance(wheels, catalogues_by_app, messages, splits, pairs, languages, p
             for w in wheels
         ],
         "catalogue_languages": {app: sorted(c) for app, c in catalogues_by_app.items()},
-        "usable_messages_per_app": dict(Counter(m.app for m in messages)),
-        "translated_messages_per_language": {
-            lang: dict(Counter(m.app for m in messages if lang in m.translations))
+        "raw_fields_per_app": {app: len(found) for app, found in raw_fields.items()},
+        "usable_fields_per_app": dict(sorted(Counter(f.app for f in fields).items())),
+        "translated_fields_per_language": {
+            lang: dict(
+                sorted(Counter(f.app for f in fields if lang in f.translations).items())
+            )
             for lang in all_languages
         },
-        "messages_per_split": {
-            name: {d: len(ms) for d, ms in by_domain.items()} for name, by_domain in splits.items()
+        "fields_per_split": {
+            name: dict(sorted(Counter(f.app for f in split).items()))
+            for name, split in splits.items()
         },
         "pairs_per_split": {
             name: {
+                "requested": parameters[f"n_{name}"],
                 "total": len(rows),
-                "labels": {LABELS[k]: v for k, v in sorted(Counter(r[2] for r in rows).items())},
-                "domain_pairs": dict(
-                    sorted(
-                        Counter("+".join(sorted((a.domain, b.domain))) for a, b, _ in rows).items()
-                    )
+                "labels": {
+                    LABELS[k]: v for k, v in sorted(Counter(r[2] for r in rows).items())
+                },
+                "apps": dict(sorted(Counter(f.app for f, _, _ in rows).items())),
+                "cross_app_negatives": sum(f.app != d.app for f, d, _ in rows),
+                "max_help_reuse_as_negative": max(
+                    Counter(d for f, d, label in rows if label == 0).values(), default=0
                 ),
-                "max_sentence_reuse": max(Counter(m for a, b, _ in rows for m in (a, b)).values()),
+                "matchable_fields": len(couples[name]),
             }
             for name, rows in pairs.items()
         },
+        "rows_per_language": {lang: len(pairs["test"]) for lang in languages},
         "parameters": parameters,
     }

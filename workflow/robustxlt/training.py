@@ -18,7 +18,9 @@ import torch
 from robustxlt.batching import encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.canonical import read_manifest, read_pairs
 from robustxlt.evaluation import accuracy, predict
+from robustxlt.methods import make_method
 from robustxlt.models import describe_model
+from robustxlt.perturbation import mean_token_norm
 from robustxlt.runtime import autocast, configure_threads, seed_everything, select_device
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,22 @@ def _save_checkpoint(model, tokenizer, directory: Path) -> None:
     os.replace(tmp, directory)
 
 
+def _loss_functions(model: torch.nn.Module, batch: dict[str, torch.Tensor], device: torch.device):
+    """The batch's loss as a function of (optionally replaced) word embeddings, and its word embeddings."""
+    without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
+
+    def loss_of(embeds: torch.Tensor | None) -> torch.Tensor:
+        with autocast(device):
+            if embeds is None:
+                return model(**batch).loss
+            return model(inputs_embeds=embeds, **without_ids).loss
+
+    def embed() -> torch.Tensor:
+        return model.get_input_embeddings()(batch["input_ids"])
+
+    return loss_of, embed
+
+
 def fine_tune(
     model_dir: Path,
     data_dir: Path,
@@ -95,9 +113,11 @@ def fine_tune(
     settings: TrainingSettings,
     seed: int,
     run: dict,
+    method: dict | None = None,
     threads: int = 1,
 ) -> dict:
-    """Fine-tune `model_dir` on `data_dir`/train-en.tsv; keep the checkpoint best on dev-en.tsv as `out_dir`.
+    """Fine-tune `model_dir` on `data_dir`/train-en.tsv with `method` (default: the baseline); keep the
+    checkpoint best on dev-en.tsv as `out_dir`.
 
     The checkpoint is assembled in `out_dir`.partial and moved into place only when training has finished,
     so an interrupted job never leaves a complete-looking checkpoint.
@@ -128,6 +148,13 @@ def fine_tune(
     total_steps = settings.max_steps or math.ceil(settings.epochs * steps_per_epoch)
     optimizer, schedule = _optimizer_and_schedule(model, settings, total_steps)
     rng = np.random.default_rng(seed)
+    objective = make_method(method or {"kind": "baseline"})
+    # The unit of ε and σ: mean norm of the embeddings of the tokens the training data uses.
+    unit = mean_token_norm(
+        model.get_input_embeddings().weight, torch.tensor(sorted({i for ids in train.input_ids for i in ids}))
+    )
+    # δ draws get their own generator, so they never shift the dropout stream.
+    generator = torch.Generator(device=device).manual_seed(seed)
 
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -135,6 +162,8 @@ def fine_tune(
     trace = JsonLinesLog(Path(log_file))
     trace.write(
         "start", run=run, settings=dataclasses.asdict(settings), device=str(device), threads=torch.get_num_threads(),
+        method={"kind": objective.kind, **dataclasses.asdict(objective), "perturbation_unit": unit,
+                **objective.absolute(unit)},
         train_examples=len(train), dev_examples=len(dev), total_steps=total_steps, steps_per_epoch=steps_per_epoch,
         trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )
@@ -142,7 +171,7 @@ def fine_tune(
 
     best = {"step": -1, "dev_accuracy": -1.0}
     started = time.perf_counter()
-    step, micro, running_loss, logged_steps, eval_seconds = 0, 0, 0.0, 0, 0.0
+    step, micro, running_loss, logged_steps, eval_seconds, skipped = 0, 0, 0.0, 0, 0.0, 0
 
     def evaluate_dev() -> None:
         nonlocal eval_seconds
@@ -159,16 +188,22 @@ def fine_tune(
     while step < total_steps:
         batches = length_grouped_batches(train.lengths(), settings.batch_size, settings.length_group_size, rng)
         for _, batch in iterate_batches(train, batches, tokenizer.pad_token_id, device):
-            with autocast(device):
-                loss = model(**batch).loss / settings.gradient_accumulation
-            loss.backward()
-            running_loss += loss.item()
+            loss_of, embed = _loss_functions(model, batch, device)
+            running_loss += objective.backward(
+                loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
+            ) / settings.gradient_accumulation
             micro += 1
             if micro % settings.gradient_accumulation:
                 continue
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
             if not torch.isfinite(grad_norm):
-                raise FloatingPointError(f"non-finite gradient norm at step {step}; lower the learning rate")
+                # An overflow (e.g. a large adversarial δ) must not poison the weights: skip this update.
+                skipped += 1
+                trace.write("skipped", step=step, grad_norm=float(grad_norm))
+                optimizer.zero_grad(set_to_none=True)
+                if skipped > max(10, total_steps // 10):
+                    raise FloatingPointError(f"{skipped} updates with non-finite gradients; lower the learning rate or ε")
+                continue
             optimizer.step()
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
@@ -193,6 +228,7 @@ def fine_tune(
         "best_step": best["step"],
         "best_dev_accuracy": best["dev_accuracy"],
         "total_steps": total_steps,
+        "skipped_updates": skipped,
         "train_seconds": elapsed,
         "dev_eval_seconds": eval_seconds,
         "seconds_per_step": (elapsed - eval_seconds) / total_steps,

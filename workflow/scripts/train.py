@@ -13,5 +13,6 @@ fine_tune(
     settings=TrainingSettings.from_dict(snakemake.params.settings),
     seed=int(wildcards.seed),
     run={"task": wildcards.task, "model": wildcards.model, "method": wildcards.method, "seed": int(wildcards.seed)},
+    method=snakemake.params.method,
     threads=snakemake.threads,
 )

@@ -1,0 +1,82 @@
+"""The robust objectives inside the shared training loop: their degenerate settings equal the baseline
+exactly, their real settings do not, and their settings are checked."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from robustxlt.methods import make_method
+from robustxlt.training import TrainingSettings, fine_tune
+
+SETTINGS = TrainingSettings(
+    learning_rate=3e-3, max_steps=6, batch_size=16, gradient_accumulation=2, max_length=32, eval_every=6,
+    log_every=3, length_group_size=4,
+)
+
+
+def train(method, tiny_model_dir, tiny_task_dir, directory):
+    run = {"task": "topic", "model": "tiny", "method": method["kind"], "seed": 3}
+    fine_tune(tiny_model_dir, tiny_task_dir, directory / "ckpt", directory / "log.jsonl", SETTINGS, seed=3, run=run,
+              method=method)
+    return load_file(directory / "ckpt" / "model.safetensors"), directory / "log.jsonl"
+
+
+@pytest.fixture(scope="module")
+def baseline(tiny_model_dir, tiny_task_dir, tmp_path_factory):
+    return train({"kind": "baseline"}, tiny_model_dir, tiny_task_dir, tmp_path_factory.mktemp("baseline"))[0]
+
+
+def same_weights(a, b) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"kind": "adversarial", "steps": 0, "epsilon": 1.0},
+        {"kind": "random_perturbation", "sigma": 0.0},
+        {"kind": "freelb", "steps": 1, "random_init": False},
+    ],
+    ids=["pgd-k0", "rs-rp-sigma0", "freelb-k1-zero-init"],
+)
+def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_model_dir, tiny_task_dir, tmp_path):
+    weights, _ = train(method, tiny_model_dir, tiny_task_dir, tmp_path)
+    assert same_weights(weights, baseline)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        {"kind": "adversarial", "steps": 2, "epsilon": 1.0, "step_size": 0.5},
+        {"kind": "random_perturbation", "sigma": 0.5},
+        {"kind": "freelb", "steps": 2, "epsilon": 1.0, "step_size": 0.5},
+    ],
+    ids=["pgd-k2", "rs-rp", "freelb-k2"],
+)
+def test_real_settings_change_training_and_log_absolute_sizes(method, baseline, tiny_model_dir, tiny_task_dir, tmp_path):
+    weights, log_file = train(method, tiny_model_dir, tiny_task_dir, tmp_path)
+    assert not same_weights(weights, baseline)
+    start = json.loads(log_file.read_text().splitlines()[0])
+    unit = start["method"]["perturbation_unit"]
+    assert unit > 0
+    if method["kind"] == "random_perturbation":
+        assert start["method"]["sigma_absolute"] == pytest.approx(0.5 * unit)
+    else:
+        assert start["method"]["epsilon_absolute"] == pytest.approx(1.0 * unit)
+        assert start["method"]["step_size_absolute"] == pytest.approx(0.5 * unit)
+
+
+def test_same_seed_same_adversarial_run(tiny_model_dir, tiny_task_dir, tmp_path):
+    method = {"kind": "adversarial", "steps": 2, "random_init": True}
+    first, _ = train(method, tiny_model_dir, tiny_task_dir, tmp_path / "a")
+    second, _ = train(method, tiny_model_dir, tiny_task_dir, tmp_path / "b")
+    assert same_weights(first, second)
+
+
+def test_unknown_method_settings_are_named():
+    with pytest.raises(ValueError, match="sigma"):
+        make_method({"kind": "adversarial", "sigma": 0.1})
+    with pytest.raises(ValueError, match="unknown method kind"):
+        make_method({"kind": "magic"})
