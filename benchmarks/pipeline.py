@@ -31,7 +31,9 @@ def job_benchmarks(workdir: Path) -> pd.DataFrame:
     for path in sorted((workdir / "results" / "benchmarks").rglob("*.tsv")):
         record = pd.read_csv(path, sep="\t").iloc[-1]
         rule = path.relative_to(workdir / "results" / "benchmarks").parts[0]
-        rows.append({"rule": rule, "job": str(path.relative_to(workdir)), "seconds": record.s, "max_rss_mb": record.max_rss})
+        rows.append(
+            {"rule": rule, "job": str(path.relative_to(workdir)), "seconds": record.s, "max_rss_mb": record.max_rss}
+        )
     return pd.DataFrame(rows)
 
 
@@ -43,15 +45,30 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="robustxlt-bench-"))
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(args.configfile.resolve()), "--cores", str(args.cores)]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(args.configfile.resolve()),
+        "--cores",
+        str(args.cores),
+    ]
     started = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     wall = time.perf_counter() - started
 
     jobs = job_benchmarks(workdir)
-    per_rule = jobs.groupby("rule").agg(jobs=("job", "size"), seconds_mean=("seconds", "mean"),
-                                        seconds_max=("seconds", "max"), max_rss_mb=("max_rss_mb", "max"))
+    per_rule = jobs.groupby("rule").agg(
+        jobs=("job", "size"),
+        seconds_mean=("seconds", "mean"),
+        seconds_max=("seconds", "max"),
+        max_rss_mb=("max_rss_mb", "max"),
+    )
     setup = yaml.safe_load(args.configfile.read_text())["setup"]
     record = {
         "setup": setup,
@@ -64,14 +81,22 @@ def main() -> int:
         "targets": TARGETS,
     }
     metrics = pd.read_csv(workdir / "results" / "metrics.csv")
-    record["english_accuracy"] = metrics[(metrics.lang1 == "en") & (metrics.lang2 == "en")].groupby(
-        ["model", "method"]).accuracy.mean().round(4).reset_index().to_dict(orient="records")
+    record["english_accuracy"] = (
+        metrics[(metrics.lang1 == "en") & (metrics.lang2 == "en")]
+        .groupby(["model", "method"])
+        .accuracy.mean()
+        .round(4)
+        .reset_index()
+        .to_dict(orient="records")
+    )
     out = REPO / "benchmarks" / "results" / f"pipeline-{setup}-{args.cores}cores.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(per_rule.round(1).to_string())
-    print(f"wall time {wall:.0f} s (target ≤ {TARGETS['wall_seconds']} s); "
-          f"peak job memory {record['job_max_rss_mb']:.0f} MB (target ≤ {TARGETS['job_max_rss_mb']} MB); -> {out}")
+    print(
+        f"wall time {wall:.0f} s (target ≤ {TARGETS['wall_seconds']} s); "
+        f"peak job memory {record['job_max_rss_mb']:.0f} MB (target ≤ {TARGETS['job_max_rss_mb']} MB); -> {out}"
+    )
     missed = [name for name, limit in TARGETS.items() if record[name] > limit]
     if missed:
         print(f"targets missed: {', '.join(missed)}", file=sys.stderr)

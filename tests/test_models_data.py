@@ -2,7 +2,6 @@ import json
 import time
 
 import pytest
-
 from robustxlt.canonical import read_manifest, read_pairs
 from robustxlt.data import prepare_task_data
 from robustxlt.models import ModelUnavailableError, describe_model, prepare_model
@@ -36,9 +35,13 @@ def test_local_task_data_gets_canonical_files_and_a_described_manifest(tiny_task
     source.mkdir()
     # XTREME-style files without a header; every test language gets the fixture's English test set.
     names = {0: "not_paraphrase", 1: "paraphrase"}
-    for split, lang in [("train", "en"), ("dev", "en")] + [("test", lang) for lang in ("en", "de", "es", "fr", "ja", "ko", "zh")]:
+    for split, lang in [("train", "en"), ("dev", "en")] + [
+        ("test", lang) for lang in ("en", "de", "es", "fr", "ja", "ko", "zh")
+    ]:
         rows = read_pairs(tiny_task_dir / f"{split}-en.tsv")
-        (source / f"{split}-{lang}.tsv").write_text("".join(f"{p.sentence1}\t{p.sentence2}\t{names[p.label]}\n" for p in rows))
+        (source / f"{split}-{lang}.tsv").write_text(
+            "".join(f"{p.sentence1}\t{p.sentence2}\t{names[p.label]}\n" for p in rows)
+        )
     manifest = prepare_task_data("pawsx", f"local:{source}", tmp_path / "data", tmp_path / "cache")
     assert manifest["description"] == f"pawsx from local files ({source})"
     assert read_manifest(tmp_path / "data" / "manifest.json")["description"] == manifest["description"]

@@ -6,7 +6,6 @@ import math
 
 import pytest
 import torch
-
 from robustxlt.perturbation import ascent_step, init_delta, mean_token_norm, project, sample_noise
 
 SHAPES = [(1, 1, 1), (1, 5, 3), (2, 7, 16), (4, 3, 32), (3, 11, 64)]
@@ -132,8 +131,15 @@ def tiny_bert(seed: int):
 
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=40, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=16, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, num_labels=3,
+        vocab_size=40,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=16,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+        num_labels=3,
     )
     return BertForSequenceClassification(config).eval()
 

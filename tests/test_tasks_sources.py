@@ -14,7 +14,6 @@ from pathlib import Path
 
 import datasets
 import pytest
-
 from robustxlt import tasks
 from robustxlt.canonical import DataError, Pair, read_manifest, read_pairs, sha256_file, write_manifest, write_pairs
 from robustxlt.sources import convert_hub_split, prepare_from_hub, prepare_from_local
@@ -69,9 +68,21 @@ def test_unknown_task_lists_the_known_ones():
 
 
 def test_label_spellings():
-    assert [PAWSX.label_id(v) for v in ("0", "1", "Paraphrase", "NOT_PARAPHRASE", "2", "yes")] == [0, 1, 1, 0, None, None]
+    assert [PAWSX.label_id(v) for v in ("0", "1", "Paraphrase", "NOT_PARAPHRASE", "2", "yes")] == [
+        0,
+        1,
+        1,
+        0,
+        None,
+        None,
+    ]
     assert [XNLI.label_id(v) for v in ("entailment", "Neutral", "CONTRADICTION", "contradictory", "2", " 1 ")] == [
-        0, 1, 2, 2, 2, 1,
+        0,
+        1,
+        2,
+        2,
+        2,
+        1,
     ]
 
 
@@ -79,7 +90,11 @@ def test_label_spellings():
 
 
 def test_canonical_round_trip_cleans_tabs_and_newlines(tmp_path):
-    pairs = [Pair('He said "hi"', "it's 'quoted'", 1), Pair("tab\there", "new\nline\r\u2028x", 0), Pair("", "ü 日本", 2)]
+    pairs = [
+        Pair('He said "hi"', "it's 'quoted'", 1),
+        Pair("tab\there", "new\nline\r\u2028x", 0),
+        Pair("", "ü 日本", 2),
+    ]
     path = tmp_path / "train-en.tsv"
     assert write_pairs(path, pairs) == 3
     assert path.read_text(encoding="utf-8").splitlines()[0] == "sentence1\tsentence2\tlabel"
@@ -120,10 +135,14 @@ def test_convert_pawsx_hub_split_drops_unlabeled_and_empty_rows():
             "sentence2": ["The cat sat.", "other", "y", "z"],
             "label": [1, 0, 1, -1],
         },
-        features=datasets.Features({
-            "id": datasets.Value("int32"), "sentence1": datasets.Value("string"),
-            "sentence2": datasets.Value("string"), "label": datasets.ClassLabel(names=["0", "1"]),
-        }),
+        features=datasets.Features(
+            {
+                "id": datasets.Value("int32"),
+                "sentence1": datasets.Value("string"),
+                "sentence2": datasets.Value("string"),
+                "label": datasets.ClassLabel(names=["0", "1"]),
+            }
+        ),
     )
     dropped = Counter()
     pairs = convert_hub_split(ds, PAWSX, "de", dropped)
@@ -134,10 +153,13 @@ def test_convert_pawsx_hub_split_drops_unlabeled_and_empty_rows():
 def test_convert_xnli_hub_split_uses_premise_and_hypothesis():
     ds = datasets.Dataset.from_dict(
         {"premise": ["p1", "p2", "p3", None], "hypothesis": ["h1", "h2", "h3", "h4"], "label": [0, 2, -1, 1]},
-        features=datasets.Features({
-            "premise": datasets.Value("string"), "hypothesis": datasets.Value("string"),
-            "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"]),
-        }),
+        features=datasets.Features(
+            {
+                "premise": datasets.Value("string"),
+                "hypothesis": datasets.Value("string"),
+                "label": datasets.ClassLabel(names=["entailment", "neutral", "contradiction"]),
+            }
+        ),
     )
     dropped = Counter()
     assert convert_hub_split(ds, XNLI, "sw", dropped) == [Pair("p1", "h1", 0), Pair("p2", "h2", 2)]
@@ -147,15 +169,20 @@ def test_convert_xnli_hub_split_uses_premise_and_hypothesis():
 def test_convert_hub_split_rejects_drifted_revisions():
     reordered = datasets.Dataset.from_dict(
         {"premise": ["p"], "hypothesis": ["h"], "label": [0]},
-        features=datasets.Features({
-            "premise": datasets.Value("string"), "hypothesis": datasets.Value("string"),
-            "label": datasets.ClassLabel(names=["contradiction", "entailment", "neutral"]),
-        }),
+        features=datasets.Features(
+            {
+                "premise": datasets.Value("string"),
+                "hypothesis": datasets.Value("string"),
+                "label": datasets.ClassLabel(names=["contradiction", "entailment", "neutral"]),
+            }
+        ),
     )
     with pytest.raises(DataError, match="label names"):
         convert_hub_split(reordered, XNLI, "en")
     with pytest.raises(DataError, match="premise"):
-        convert_hub_split(datasets.Dataset.from_dict({"sentence1": ["a"], "sentence2": ["b"], "label": [0]}), XNLI, "en")
+        convert_hub_split(
+            datasets.Dataset.from_dict({"sentence1": ["a"], "sentence2": ["b"], "label": [0]}), XNLI, "en"
+        )
 
 
 def test_prepare_from_hub_offline_fails_fast_with_the_way_out(tmp_path):
@@ -198,7 +225,7 @@ def test_local_variants_give_identical_canonical_files(tmp_path, task):
 
 def test_local_header_with_extra_columns_and_crlf(tmp_path):
     src = write_local(tmp_path / "src", PAWSX, header=True, names=False, languages=["en"])
-    (src / "test-en.tsv").write_bytes(b"id\tsentence1\tsentence2\tlabel\r\n7\ta \"q\tb\t1\r\n")
+    (src / "test-en.tsv").write_bytes(b'id\tsentence1\tsentence2\tlabel\r\n7\ta "q\tb\t1\r\n')
     prepare_from_local(PAWSX, src, tmp_path / "out", languages=["en"])
     assert read_pairs(tmp_path / "out" / "test-en.tsv") == [Pair('a "q', "b", 1)]
 

@@ -2,15 +2,20 @@ import json
 
 import pytest
 import torch
+from robustxlt.evaluation import zero_shot_accuracy
+from robustxlt.training import TrainingSettings, fine_tune
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
-from robustxlt.evaluation import zero_shot_accuracy
-from robustxlt.training import TrainingSettings, fine_tune
-
 SETTINGS = TrainingSettings(
-    learning_rate=3e-3, max_steps=60, batch_size=16, gradient_accumulation=2, max_length=32,
-    eval_every=20, log_every=10, length_group_size=4,
+    learning_rate=3e-3,
+    max_steps=60,
+    batch_size=16,
+    gradient_accumulation=2,
+    max_length=32,
+    eval_every=20,
+    log_every=10,
+    length_group_size=4,
 )
 RUN = {"task": "topic", "model": "tiny", "method": "baseline", "seed": 1}
 
@@ -40,7 +45,11 @@ def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
     out, _, summary = trained
     assert summary["best_dev_accuracy"] > 0.8
     result = zero_shot_accuracy(
-        out, tiny_task_dir / "test-xx.tsv", tmp_path / "xx.json", tmp_path / "xx.tsv", {**RUN, "lang1": "xx", "lang2": "xx"}
+        out,
+        tiny_task_dir / "test-xx.tsv",
+        tmp_path / "xx.json",
+        tmp_path / "xx.tsv",
+        {**RUN, "lang1": "xx", "lang2": "xx"},
     )
     assert result["n"] == 60 and result["accuracy"] > 0.8
     assert json.loads((tmp_path / "xx.json").read_text())["accuracy"] == result["accuracy"]
@@ -49,7 +58,9 @@ def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
 
 def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_task_dir, tmp_path):
     out, _, summary = trained
-    again = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN)
+    again = fine_tune(
+        tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN
+    )
     assert again["best_dev_accuracy"] == summary["best_dev_accuracy"]
     first, second = load_file(out / "model.safetensors"), load_file(tmp_path / "ckpt" / "model.safetensors")
     assert first.keys() == second.keys()
@@ -69,7 +80,9 @@ def test_interrupted_training_leaves_no_checkpoint(tiny_model_dir, tiny_task_dir
 
 
 def test_frozen_word_embeddings_do_not_move(tiny_model_dir, tiny_task_dir, tmp_path):
-    settings = TrainingSettings(**{**SETTINGS.__dict__, "max_steps": 5, "eval_every": 5, "freeze_word_embeddings": True})
+    settings = TrainingSettings(
+        **{**SETTINGS.__dict__, "max_steps": 5, "eval_every": 5, "freeze_word_embeddings": True}
+    )
     fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, seed=1, run=RUN)
     before = load_file(tiny_model_dir / "model.safetensors")
     after = load_file(tmp_path / "ckpt" / "model.safetensors")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import REPO
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -22,7 +21,10 @@ def snakemake(*args: str, workdir: Path, timeout: float = 600) -> subprocess.Com
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
-        capture_output=True, text=True, env=env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
 
 

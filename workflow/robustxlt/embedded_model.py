@@ -241,9 +241,7 @@ def build_normalizer(norm_map: dict[int, str]) -> normalizers.Normalizer:
         for cp in range(0x110000)
         if not 0xD800 <= cp < 0xE000 and cp not in norm_map and nfkc.normalize_str(chr(cp)) != chr(cp)
     ]
-    steps: list[normalizers.Normalizer] = [
-        normalizers.Replace(_char_class(cps), out) for out, cps in by_output.items()
-    ]
+    steps: list[normalizers.Normalizer] = [normalizers.Replace(_char_class(cps), out) for out, cps in by_output.items()]
     steps += [normalizers.Replace(chr(cp), chr(_SHIELD_BASE + i)) for i, cp in enumerate(shielded)]
     steps.append(nfkc)
     steps += [normalizers.Replace(chr(_SHIELD_BASE + i), chr(cp)) for i, cp in enumerate(shielded)]

@@ -66,7 +66,8 @@ def zero_shot_accuracy(
     Path(result_file).parent.mkdir(parents=True, exist_ok=True)
     _write_atomic(
         Path(predictions_file),
-        "index\tprediction\tlabel\n" + "".join(f"{i}\t{p}\t{y}\n" for i, (p, y) in enumerate(zip(predictions, data.labels))),
+        "index\tprediction\tlabel\n"
+        + "".join(f"{i}\t{p}\t{y}\n" for i, (p, y) in enumerate(zip(predictions, data.labels))),
     )
     _write_atomic(Path(result_file), json.dumps(result, indent=2) + "\n")
     return result

@@ -46,7 +46,10 @@ class OverlapClassifier:
         bins = np.searchsorted(self.edges, scores, side="right")
         majority = np.bincount(labels).argmax()
         self.bin_labels = np.array(
-            [np.bincount(labels[bins == b]).argmax() if np.any(bins == b) else majority for b in range(len(self.edges) + 1)]
+            [
+                np.bincount(labels[bins == b]).argmax() if np.any(bins == b) else majority
+                for b in range(len(self.edges) + 1)
+            ]
         )
         return self
 

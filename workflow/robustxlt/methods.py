@@ -33,8 +33,9 @@ class Baseline:
 
     kind: ClassVar[str] = "baseline"
 
-    def backward(self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float,
-                 generator: torch.Generator) -> float:
+    def backward(
+        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
+    ) -> float:
         loss = loss_of(None)
         (loss * scale).backward()
         return loss.item()
@@ -52,8 +53,9 @@ class RandomPerturbation:
     sigma: float = 0.1
     draws: int = 1
 
-    def backward(self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float,
-                 generator: torch.Generator) -> float:
+    def backward(
+        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
+    ) -> float:
         total = 0.0
         for _ in range(self.draws):
             embeds = embed()
@@ -68,20 +70,30 @@ class RandomPerturbation:
 
 
 @dataclass(frozen=True)
-class Adversarial:
-    """PGD-K: K projected ascent steps on δ (the parameters' gradients from them discarded), then one
-    update on the adversarial loss, optionally plus the clean loss."""
+class _EpsilonBall:
+    """Settings shared by the ascent methods: the per-token ball and the ascent that searches it."""
 
-    kind: ClassVar[str] = "adversarial"
     norm: str = "l2"
     epsilon: float = 0.5
     step_size: float = 0.25
     steps: int = 3
     random_init: bool = False
+
+    def absolute(self, unit: float) -> dict:
+        return {"epsilon_absolute": self.epsilon * unit, "step_size_absolute": self.step_size * unit}
+
+
+@dataclass(frozen=True)
+class Adversarial(_EpsilonBall):
+    """PGD-K: K projected ascent steps on δ (the parameters' gradients from them discarded), then one
+    update on the adversarial loss, optionally plus the clean loss."""
+
+    kind: ClassVar[str] = "adversarial"
     clean_loss: bool = False
 
-    def worst_delta(self, loss_of: LossOf, embeds: torch.Tensor, mask: torch.Tensor, unit: float,
-                    generator: torch.Generator) -> torch.Tensor:
+    def worst_delta(
+        self, loss_of: LossOf, embeds: torch.Tensor, mask: torch.Tensor, unit: float, generator: torch.Generator
+    ) -> torch.Tensor:
         """δ after K projected ascent steps; torch.autograd.grad leaves the parameters' .grad untouched."""
         epsilon, step_size = self.epsilon * unit, self.step_size * unit
         delta = init_delta(embeds, mask, self.norm, epsilon, generator, zero=not self.random_init)
@@ -91,8 +103,9 @@ class Adversarial:
             delta = project(ascent_step(delta.detach(), grad, mask, self.norm, step_size), mask, self.norm, epsilon)
         return delta.detach()
 
-    def backward(self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float,
-                 generator: torch.Generator) -> float:
+    def backward(
+        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
+    ) -> float:
         embeds = embed()
         delta = self.worst_delta(loss_of, embeds.detach(), mask, unit, generator)
         loss = loss_of(embeds + delta)
@@ -101,23 +114,17 @@ class Adversarial:
         (loss * scale).backward()
         return loss.item()
 
-    def absolute(self, unit: float) -> dict:
-        return {"epsilon_absolute": self.epsilon * unit, "step_size_absolute": self.step_size * unit}
-
 
 @dataclass(frozen=True)
-class FreeLB:
+class FreeLB(_EpsilonBall):
     """FreeLB-K: K ascent steps, each also back-propagating loss/K into the parameters' gradients."""
 
     kind: ClassVar[str] = "freelb"
-    norm: str = "l2"
-    epsilon: float = 0.5
-    step_size: float = 0.25
     steps: int = 2
-    random_init: bool = False
 
-    def backward(self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float,
-                 generator: torch.Generator) -> float:
+    def backward(
+        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
+    ) -> float:
         epsilon, step_size = self.epsilon * unit, self.step_size * unit
         embeds = embed()
         delta = init_delta(embeds.detach(), mask, self.norm, epsilon, generator, zero=not self.random_init)
@@ -129,11 +136,10 @@ class FreeLB:
             loss = loss_of(embeds + delta) / self.steps
             (loss * scale).backward()
             total += loss.item()
-            delta = project(ascent_step(delta.detach(), delta.grad, mask, self.norm, step_size), mask, self.norm, epsilon)
+            delta = project(
+                ascent_step(delta.detach(), delta.grad, mask, self.norm, step_size), mask, self.norm, epsilon
+            )
         return total
-
-    def absolute(self, unit: float) -> dict:
-        return {"epsilon_absolute": self.epsilon * unit, "step_size_absolute": self.step_size * unit}
 
 
 METHODS = {cls.kind: cls for cls in (Baseline, RandomPerturbation, Adversarial, FreeLB)}
@@ -149,5 +155,7 @@ def make_method(settings: dict):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(settings) - known)
     if unknown:
-        raise ValueError(f"method kind {kind}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"method kind {kind}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return cls(**settings)

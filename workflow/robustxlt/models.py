@@ -46,7 +46,9 @@ def _download_from_hub(model_id: str, revision: str | None, out_dir: Path, cache
         )
     except (LocalEntryNotFoundError, OSError) as err:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-        raise ModelUnavailableError(f"model hub:{model_id} could not be downloaded ({err.__class__.__name__}); {how_to}") from err
+        raise ModelUnavailableError(
+            f"model hub:{model_id} could not be downloaded ({err.__class__.__name__}); {how_to}"
+        ) from err
     os.replace(tmp_dir, out_dir)
 
 

@@ -47,9 +47,7 @@ def _missing_text(value: object) -> bool:
     return not isinstance(value, str) or not value.strip()
 
 
-def convert_hub_split(
-    ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: Counter | None = None
-) -> list[Pair]:
+def convert_hub_split(ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: Counter | None = None) -> list[Pair]:
     """Map one hub split of `task` in `lang` to Pairs.
 
     Rows without a gold label (-1 or null) or with a missing/blank sentence are dropped; their
@@ -61,13 +59,19 @@ def convert_hub_split(
     column1, column2, label_column = task.hub_columns
     missing = [column for column in task.hub_columns if column not in ds.column_names]
     if missing:
-        raise DataError(where, f"hub data lacks column(s) {', '.join(missing)} (has {', '.join(ds.column_names)})",
-                        f"update hub_columns of task {task.name} in robustxlt/tasks.py to this revision")
+        raise DataError(
+            where,
+            f"hub data lacks column(s) {', '.join(missing)} (has {', '.join(ds.column_names)})",
+            f"update hub_columns of task {task.name} in robustxlt/tasks.py to this revision",
+        )
     feature = ds.features[label_column]
     if isinstance(feature, datasets.ClassLabel) and task.hub_label_names is not None:
         if tuple(feature.names) != task.hub_label_names:
-            raise DataError(where, f"hub label names are {feature.names}, expected {list(task.hub_label_names)}",
-                            f"check the label order of task {task.name} against this revision before using it")
+            raise DataError(
+                where,
+                f"hub label names are {feature.names}, expected {list(task.hub_label_names)}",
+                f"check the label order of task {task.name} against this revision before using it",
+            )
     counts = Counter() if dropped is None else dropped
     pairs = []
     row = 0
@@ -78,8 +82,11 @@ def convert_hub_split(
                 counts["no_label"] += 1
                 continue
             if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(task.labels):
-                raise DataError(where, f"row {row} has label {label!r}; {task.name} has ids 0..{len(task.labels) - 1}",
-                                f"check the hub revision of task {task.name}")
+                raise DataError(
+                    where,
+                    f"row {row} has label {label!r}; {task.name} has ids 0..{len(task.labels) - 1}",
+                    f"check the hub revision of task {task.name}",
+                )
             if _missing_text(sentence1) or _missing_text(sentence2):
                 counts["missing_text"] += 1
                 continue
@@ -129,12 +136,16 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
             cache_dir=None if cache_dir is None else str(cache_dir),
         )
     except (RepositoryNotFoundError, RevisionNotFoundError) as err:
-        raise DataError(where, f"the pinned dataset revision does not exist on the hub ({type(err).__name__})",
-                        f"update hub_id/hub_revision of task {task.name} in robustxlt/tasks.py") from err
+        raise DataError(
+            where,
+            f"the pinned dataset revision does not exist on the hub ({type(err).__name__})",
+            f"update hub_id/hub_revision of task {task.name} in robustxlt/tasks.py",
+        ) from err
     except _offline_errors() as err:
         offline = " (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0") else ""
-        raise DataError(where, f"cannot reach the Hugging Face hub{offline}: {type(err).__name__}: {err}",
-                        _offline_fix(task)) from err
+        raise DataError(
+            where, f"cannot reach the Hugging Face hub{offline}: {type(err).__name__}: {err}", _offline_fix(task)
+        ) from err
 
 
 def _write_canonical(out_dir: Path, converted: dict[tuple[str, str], list[Pair]]) -> dict[str, dict]:
@@ -159,21 +170,29 @@ def prepare_from_hub(
     import datasets
 
     if task.hub_id is None:
-        raise DataError(f"task {task.name}", "this task has no hub dataset",
-                        "use `source: embedded` (or `source: local:<dir>`) for it")
+        raise DataError(
+            f"task {task.name}",
+            "this task has no hub dataset",
+            "use `source: embedded` (or `source: local:<dir>`) for it",
+        )
     converted: dict[tuple[str, str], list[Pair]] = {}
     details: dict[str, dict] = {}
     for split, lang in task.required_files(languages):
         dropped: Counter = Counter()
         pairs = convert_hub_split(_load_hub_split(task, lang, split, cache_dir), task, lang, dropped)
         if not pairs:
-            raise DataError(_hub_address(task, lang, split), "no usable rows (all unlabeled or empty)",
-                            f"check the hub revision of task {task.name}")
+            raise DataError(
+                _hub_address(task, lang, split),
+                "no usable rows (all unlabeled or empty)",
+                f"check the hub revision of task {task.name}",
+            )
         if dropped:
             log.warning("%s: dropped %s", _hub_address(task, lang, split), dict(dropped))
         converted[(split, lang)] = pairs
         details[f"{split}-{lang}.tsv"] = {
-            "hub_config": task.hub_config(lang), "hub_split": task.hub_split(split), "dropped": dict(dropped),
+            "hub_config": task.hub_config(lang),
+            "hub_split": task.hub_split(split),
+            "dropped": dict(dropped),
         }
     files = _write_canonical(Path(out_dir), converted)
     manifest = {
@@ -221,8 +240,9 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise DataError(path, "file is empty (no rows)", "supply the data rows: sentence1<TAB>sentence2<TAB>label",
-                        line=1)
+        raise DataError(
+            path, "file is empty (no rows)", "supply the data rows: sentence1<TAB>sentence2<TAB>label", line=1
+        )
     fix_columns = "each row must be sentence1<TAB>sentence2<TAB>label (no quoting, no tabs inside sentences)"
     pairs = []
     columns: tuple[int, int, int | None] = (0, 1, 2)
@@ -232,8 +252,12 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as err:
-            raise DataError(path, f"not valid UTF-8 ({err.reason} at byte {err.start} of the line)",
-                            "re-encode the file as UTF-8", line=number) from None
+            raise DataError(
+                path,
+                f"not valid UTF-8 ({err.reason} at byte {err.start} of the line)",
+                "re-encode the file as UTF-8",
+                line=number,
+            ) from None
         fields = text.removesuffix("\r").split("\t")
         if number == 1:
             header = _find_columns(fields)
@@ -245,29 +269,39 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
         if len(fields) != width:
             # Two columns from the first row on is a file without labels, not a damaged row.
             if len(fields) == 2 and width == 3 and number == first_data_line:
-                raise DataError(path, "row has 2 columns (sentence1, sentence2) and no label: the file is unlabeled",
-                                _UNLABELED_FIX, line=number)
-            raise DataError(path, f"expected {width} tab-separated columns, found {len(fields)}", fix_columns,
-                            line=number)
+                raise DataError(
+                    path,
+                    "row has 2 columns (sentence1, sentence2) and no label: the file is unlabeled",
+                    _UNLABELED_FIX,
+                    line=number,
+                )
+            raise DataError(
+                path, f"expected {width} tab-separated columns, found {len(fields)}", fix_columns, line=number
+            )
         first, second, label_column = columns
         label = task.label_id(fields[label_column])
         if label is None:
-            raise DataError(path, f"unknown label {fields[label_column]!r} for task {task.name}",
-                            f"use one of: {', '.join(task.accepted_labels())} (names are case-insensitive)",
-                            line=number)
+            raise DataError(
+                path,
+                f"unknown label {fields[label_column]!r} for task {task.name}",
+                f"use one of: {', '.join(task.accepted_labels())} (names are case-insensitive)",
+                line=number,
+            )
         if _missing_text(fields[first]) or _missing_text(fields[second]):
             counts["missing_text"] += 1
             continue
         pairs.append(Pair(fields[first], fields[second], label))
     if not pairs:
-        raise DataError(path, "file has no usable rows (only a header or blank sentences)",
-                        "supply the data rows: sentence1<TAB>sentence2<TAB>label", line=len(lines))
+        raise DataError(
+            path,
+            "file has no usable rows (only a header or blank sentences)",
+            "supply the data rows: sentence1<TAB>sentence2<TAB>label",
+            line=len(lines),
+        )
     return pairs
 
 
-def prepare_from_local(
-    task: TaskSpec, src_dir: Path, out_dir: Path, languages: Sequence[str] | None = None
-) -> dict:
+def prepare_from_local(task: TaskSpec, src_dir: Path, out_dir: Path, languages: Sequence[str] | None = None) -> dict:
     """Convert XTREME-style `{split}-{lang}.tsv` files in `src_dir` into canonical files and `manifest.json`.
 
     Needs train-en, dev-en and test-<lang> for every language (of `languages` when given).
@@ -275,16 +309,19 @@ def prepare_from_local(
     """
     src_dir = Path(src_dir)
     required = task.required_files(languages)
-    missing = [src_dir / f"{split}-{lang}.tsv" for split, lang in required
-               if not (src_dir / f"{split}-{lang}.tsv").is_file()]
+    missing = [
+        src_dir / f"{split}-{lang}.tsv" for split, lang in required if not (src_dir / f"{split}-{lang}.tsv").is_file()
+    ]
     if missing:
         hint = ""
         if any(path.name.startswith("dev-") for path in missing) and any(src_dir.glob("validation-*.tsv")):
             hint = " (validation-*.tsv files are not read: rename them to dev-*.tsv)"
-        raise DataError(missing[0], f"missing input file(s) for task {task.name}: "
-                        f"{', '.join(str(path) for path in missing)}",
-                        f"provide {', '.join(f'{s}-{l}.tsv' for s, l in required)} in {src_dir}, "
-                        f"splits named {'/'.join(SPLITS)}{hint}")
+        raise DataError(
+            missing[0],
+            f"missing input file(s) for task {task.name}: {', '.join(str(path) for path in missing)}",
+            f"provide {', '.join(f'{s}-{l}.tsv' for s, l in required)} in {src_dir}, "
+            f"splits named {'/'.join(SPLITS)}{hint}",
+        )
     converted: dict[tuple[str, str], list[Pair]] = {}
     details: dict[str, dict] = {}
     for split, lang in required:
@@ -293,8 +330,11 @@ def prepare_from_local(
         converted[(split, lang)] = read_local_tsv(path, task, dropped)
         if dropped:
             log.warning("%s: dropped %s", path, dict(dropped))
-        details[path.name] = {"source_file": str(path.resolve()), "source_sha256": sha256_file(path),
-                              "dropped": dict(dropped)}
+        details[path.name] = {
+            "source_file": str(path.resolve()),
+            "source_sha256": sha256_file(path),
+            "dropped": dict(dropped),
+        }
     files = _write_canonical(Path(out_dir), converted)
     # The content of the inputs is the version of a local source.
     version = hashlib.sha256("".join(details[name]["source_sha256"] for name in sorted(details)).encode()).hexdigest()

@@ -55,8 +55,9 @@ class TaskSpec:
         if self.hub_id is not None:
             missing = [lang for lang in self.languages if lang not in dict(self.hub_configs)]
             if missing or not self.hub_revision:
-                raise ValueError(f"task {self.name}: hub task needs a revision and a config for every language "
-                                 f"(missing: {missing})")
+                raise ValueError(
+                    f"task {self.name}: hub task needs a revision and a config for every language (missing: {missing})"
+                )
 
     def hub_config(self, lang: str) -> str:
         """The hub config (subset) that holds `lang`."""
@@ -77,8 +78,9 @@ class TaskSpec:
             return self.languages
         unknown = sorted(set(languages) - set(self.languages))
         if unknown:
-            raise ValueError(f"task {self.name}: unknown language(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(self.languages)}")
+            raise ValueError(
+                f"task {self.name}: unknown language(s) {', '.join(unknown)}; known: {', '.join(self.languages)}"
+            )
         return tuple(lang for lang in self.languages if lang == "en" or lang in languages)
 
     def label_id(self, value: str) -> int | None:

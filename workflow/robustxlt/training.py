@@ -161,10 +161,21 @@ def fine_tune(
     partial.mkdir(parents=True)
     trace = JsonLinesLog(Path(log_file))
     trace.write(
-        "start", run=run, settings=dataclasses.asdict(settings), device=str(device), threads=torch.get_num_threads(),
-        method={"kind": objective.kind, **dataclasses.asdict(objective), "perturbation_unit": unit,
-                **objective.absolute(unit)},
-        train_examples=len(train), dev_examples=len(dev), total_steps=total_steps, steps_per_epoch=steps_per_epoch,
+        "start",
+        run=run,
+        settings=dataclasses.asdict(settings),
+        device=str(device),
+        threads=torch.get_num_threads(),
+        method={
+            "kind": objective.kind,
+            **dataclasses.asdict(objective),
+            "perturbation_unit": unit,
+            **objective.absolute(unit),
+        },
+        train_examples=len(train),
+        dev_examples=len(dev),
+        total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
         trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )
     log.info("training %s: %d examples, %d optimizer steps on %s", run, len(train), total_steps, device)
@@ -189,9 +200,12 @@ def fine_tune(
         batches = length_grouped_batches(train.lengths(), settings.batch_size, settings.length_group_size, rng)
         for _, batch in iterate_batches(train, batches, tokenizer.pad_token_id, device):
             loss_of, embed = _loss_functions(model, batch, device)
-            running_loss += objective.backward(
-                loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
-            ) / settings.gradient_accumulation
+            running_loss += (
+                objective.backward(
+                    loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
+                )
+                / settings.gradient_accumulation
+            )
             micro += 1
             if micro % settings.gradient_accumulation:
                 continue
@@ -202,7 +216,9 @@ def fine_tune(
                 trace.write("skipped", step=step, grad_norm=float(grad_norm))
                 optimizer.zero_grad(set_to_none=True)
                 if skipped > max(10, total_steps // 10):
-                    raise FloatingPointError(f"{skipped} updates with non-finite gradients; lower the learning rate or ε")
+                    raise FloatingPointError(
+                        f"{skipped} updates with non-finite gradients; lower the learning rate or ε"
+                    )
                 continue
             optimizer.step()
             schedule.step()
@@ -211,8 +227,12 @@ def fine_tune(
             logged_steps += 1
             if step % settings.log_every == 0 or step == total_steps:
                 trace.write(
-                    "train", step=step, loss=running_loss / logged_steps, lr=schedule.get_last_lr()[0],
-                    grad_norm=float(grad_norm), elapsed=time.perf_counter() - started,
+                    "train",
+                    step=step,
+                    loss=running_loss / logged_steps,
+                    lr=schedule.get_last_lr()[0],
+                    grad_norm=float(grad_norm),
+                    elapsed=time.perf_counter() - started,
                 )
                 running_loss, logged_steps = 0.0, 0
             if step % settings.eval_every == 0 or step == total_steps:

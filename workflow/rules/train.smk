@@ -19,5 +19,6 @@ rule train:
         settings=lambda wildcards: training_settings(
             config, wildcards.task, wildcards.model
         ),
+        method=lambda wildcards: config["methods"][wildcards.method],
     script:
         "../scripts/train.py"

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.tables import write_results_table
 from robustxlt.runtime import log_job_to
+from robustxlt.tables import write_results_table
 
 log_job_to(snakemake.log[0])
 write_results_table(
