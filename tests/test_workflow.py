@@ -3,6 +3,7 @@ smoke preset runs end to end on the embedded default."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -87,7 +88,11 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
 
     languages = list(get_task("sameapp").languages)
     assert sorted(runs.lang1) == sorted(languages) and (runs.lang1 == runs.lang2).all()
-    assert (runs.n == config["tasks"]["sameapp"]["embedded"]["n_test"]).all()
+    # n_test caps the test set; the catalogues decide how many matched pairs exist below the cap.
+    manifest = json.loads((tmp_path / "resources" / "data" / "sameapp" / "manifest.json").read_text())
+    test_rows = manifest["files"]["test-en.tsv"]["rows"]
+    assert 0 < test_rows <= config["tasks"]["sameapp"]["embedded"]["n_test"]
+    assert (runs.n == test_rows).all()
     assert runs.accuracy.between(0, 1).all()
     assert sorted(metrics[metrics.model == "lexical_overlap"].lang1) == sorted(languages)
     table = (tmp_path / "results" / "tables" / "sameapp_e5small.md").read_text()
