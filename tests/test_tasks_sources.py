@@ -285,3 +285,15 @@ def test_missing_file_is_named(tmp_path):
         prepare_from_local(PAWSX, src, tmp_path / "out")
     assert str(src / "dev-en.tsv") in str(info.value) and "rename" in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_canonical_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from robustxlt.canonical import Pair, write_pairs
+
+    write_pairs(tmp_path / "train-en.tsv", [Pair("a", "b", 0)])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "train-en.tsv").stat().st_mode) == 0o666 & ~umask

@@ -19,6 +19,9 @@ from typing import Iterable, NamedTuple
 
 HEADER: tuple[str, str, str] = ("sentence1", "sentence2", "label")
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 # Everything Python's str.splitlines() breaks on, plus tab: none may survive inside a field.
 _FIELD_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
@@ -59,6 +62,8 @@ def _atomic_write_text(path: Path, write) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # NamedTemporaryFile is private (0600); the finished file gets the usual permissions.
+        os.chmod(handle.name, 0o666 & ~_UMASK)
         os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
