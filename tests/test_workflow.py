@@ -100,3 +100,27 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     checkpoint = tmp_path / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "checkpoint"
     assert (checkpoint / "model.safetensors").is_file() and (checkpoint / "robustxlt_training.json").is_file()
     assert (tmp_path / "results" / "benchmarks" / "train" / "sameapp" / "e5small" / "baseline" / "seed1.tsv").is_file()
+
+
+@pytest.mark.slow
+def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
+    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
+    config["tasks"]["sameapp"]["languages"] = ["en", "de"]
+    config["methods"] = {"rs-da": {"kind": "synonym_augmentation", "copies": 2}}
+    preset = tmp_path / "rs-da.yaml"
+    preset.write_text(yaml.safe_dump(config))
+    result = snakemake("--cores", "2", "--configfile", str(preset), workdir=tmp_path, timeout=1800)
+    assert result.returncode == 0, result.stderr[-5000:]
+    table = json.loads((tmp_path / "resources" / "synonyms" / "en.json").read_text())
+    assert table["source"] == "wordnet" and len(table["neighbours"]) > 10000
+    original = (tmp_path / "resources" / "data" / "sameapp" / "train-en.tsv").read_text().splitlines()
+    augmented = tmp_path / "results" / "sameapp" / "augmented" / "rs-da" / "seed1" / "train-en.tsv"
+    assert len(augmented.read_text().splitlines()) - 1 == 2 * (len(original) - 1)
+    stats = json.loads(augmented.with_name("train-en.stats.json").read_text())
+    assert 0 < stats["fraction_examples_changed"] <= 1
+    start = json.loads(
+        (augmented.parents[3] / "e5small" / "rs-da" / "seed1" / "train_log.jsonl").read_text().splitlines()[0]
+    )
+    assert start["train_examples"] == 2 * (len(original) - 1) and start["method"]["kind"] == "synonym_augmentation"
+    metrics = pd.read_csv(tmp_path / "results" / "metrics.csv")
+    assert sorted(metrics[metrics.method == "rs-da"].lang1) == ["de", "en"]

@@ -2,12 +2,11 @@
 
 Every method computes the loss of a batch and back-propagates it into the parameters' gradients;
 the loop does the rest (accumulation, clipping, the optimizer step). In the paper's terms
-(PAPER.md): the baseline is δ = 0; RS-RP trains on the expected loss under random δ; adversarial
-training (PGD-K) on the loss at the worst δ found by K projected ascent steps in each token's
-ε-ball; FreeLB-K accumulates the parameters' gradients along the ascent path. RS-DA is the
-baseline objective on synonym-augmented data. δ is added to the input word embeddings (before
-position embeddings and LayerNorm); ε, σ and step sizes are in units of the model's mean
-token-embedding norm.
+(PAPER.md): the baseline is δ = 0; RS-DA is the baseline on synonym-augmented data; RS-RP trains
+on the expected loss under random δ; adversarial training (PGD-K) on the loss at the worst δ found
+by K projected ascent steps in each token's ε-ball; FreeLB-K accumulates the parameters' gradients
+along the ascent path. δ is added to the input word embeddings (before position embeddings and
+LayerNorm); ε, σ and step sizes are in units of the model's mean token-embedding norm.
 """
 
 from __future__ import annotations
@@ -42,6 +41,15 @@ class Baseline:
 
     def absolute(self, unit: float) -> dict:
         return {}
+
+
+@dataclass(frozen=True)
+class SynonymAugmentation(Baseline):
+    """RS-DA: the baseline objective on `copies` synonym-substituted copies of every English training
+    pair (made by the augment rule, robustxlt.augmentation; the originals are not trained on)."""
+
+    kind: ClassVar[str] = "synonym_augmentation"
+    copies: int = 10
 
 
 @dataclass(frozen=True)
@@ -142,7 +150,7 @@ class FreeLB(_EpsilonBall):
         return total
 
 
-METHODS = {cls.kind: cls for cls in (Baseline, RandomPerturbation, Adversarial, FreeLB)}
+METHODS = {cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB)}
 
 
 def make_method(settings: dict):

@@ -115,9 +115,10 @@ def fine_tune(
     run: dict,
     method: dict | None = None,
     threads: int = 1,
+    train_file: Path | None = None,
 ) -> dict:
     """Fine-tune `model_dir` on `data_dir`/train-en.tsv with `method` (default: the baseline); keep the
-    checkpoint best on dev-en.tsv as `out_dir`.
+    checkpoint best on dev-en.tsv as `out_dir`. `train_file` replaces train-en.tsv (RS-DA's augmented copies).
 
     The checkpoint is assembled in `out_dir`.partial and moved into place only when training has finished,
     so an interrupted job never leaves a complete-looking checkpoint.
@@ -142,7 +143,7 @@ def fine_tune(
         model.get_input_embeddings().weight.requires_grad_(False)
     model.train()
 
-    train = encode_pairs(tokenizer, read_pairs(data_dir / "train-en.tsv"), settings.max_length)
+    train = encode_pairs(tokenizer, read_pairs(train_file or data_dir / "train-en.tsv"), settings.max_length)
     dev = encode_pairs(tokenizer, read_pairs(data_dir / "dev-en.tsv"), settings.max_length)
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
     total_steps = settings.max_steps or math.ceil(settings.epochs * steps_per_epoch)

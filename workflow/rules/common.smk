@@ -12,6 +12,7 @@ MODELS = list(config["models"])
 METHODS = list(config["methods"])
 SEEDS = config["seeds"]
 RUN_DIR = "results/{task}/{model}/{method}/seed{seed}"
+AUGMENTED_TRAIN = "results/{task}/augmented/{method}/seed{seed}/train-en.tsv"
 
 
 def eval_results():
@@ -26,6 +27,19 @@ def eval_results():
         for seed in SEEDS
         for lang in task_languages(config, task)
     ]
+
+
+def training_inputs(wildcards):
+    """Data and model of a run; RS-DA methods train on their augmented copies of train-en.tsv."""
+    inputs = {
+        "manifest": f"resources/data/{wildcards.task}/manifest.json",
+        "model": f"resources/models/{wildcards.model}",
+    }
+    if config["methods"][wildcards.method]["kind"] == "synonym_augmentation":
+        inputs["train"] = AUGMENTED_TRAIN.format(
+            task=wildcards.task, method=wildcards.method, seed=wildcards.seed
+        )
+    return inputs
 
 
 def table_files():

@@ -3,8 +3,7 @@
 
 rule train:
     input:
-        manifest=rules.prepare_data.output.manifest,
-        model=rules.prepare_model.output.model,
+        unpack(training_inputs),
     output:
         checkpoint=directory(f"{RUN_DIR}/checkpoint"),
         train_log=f"{RUN_DIR}/train_log.jsonl",

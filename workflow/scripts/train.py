@@ -15,4 +15,5 @@ fine_tune(
     run={"task": wildcards.task, "model": wildcards.model, "method": wildcards.method, "seed": int(wildcards.seed)},
     method=snakemake.params.method,
     threads=snakemake.threads,
+    train_file=Path(snakemake.input.train) if "train" in snakemake.input.keys() else None,
 )

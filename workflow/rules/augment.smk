@@ -1,0 +1,32 @@
+# RS-DA: the English synonym table and the augmented training sets (dev and test are never touched).
+
+
+rule synonyms:
+    output:
+        table="resources/synonyms/en.json",
+    log:
+        "results/logs/synonyms/en.log",
+    conda:
+        "../../envs/training.yaml"
+    params:
+        source=config["synonyms"]["source"],
+        cache_dir="resources/cache",
+    script:
+        "../scripts/synonyms.py"
+
+
+rule augment:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        synonyms=rules.synonyms.output.table,
+    output:
+        train=AUGMENTED_TRAIN,
+    log:
+        "results/logs/augment/{task}/{method}/seed{seed}.log",
+    conda:
+        "../../envs/training.yaml"
+    params:
+        train_file=lambda wildcards: f"resources/data/{wildcards.task}/train-en.tsv",
+        method=lambda wildcards: config["methods"][wildcards.method],
+    script:
+        "../scripts/augment.py"

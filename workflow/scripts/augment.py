@@ -1,0 +1,14 @@
+from pathlib import Path
+
+from robustxlt.augmentation import augment_file
+from robustxlt.methods import make_method
+from robustxlt.runtime import log_job_to
+
+log_job_to(snakemake.log[0])
+augment_file(
+    train_file=Path(snakemake.params.train_file),
+    synonyms_file=Path(snakemake.input.synonyms),
+    out_file=Path(snakemake.output.train),
+    copies=make_method(snakemake.params.method).copies,
+    seed=int(snakemake.wildcards.seed),
+)

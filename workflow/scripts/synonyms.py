@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from robustxlt.runtime import log_job_to
+from robustxlt.synonyms import build_synonym_table
+
+log_job_to(snakemake.log[0])
+build_synonym_table(
+    out_file=Path(snakemake.output.table),
+    source=snakemake.params.source,
+    cache_dir=Path(snakemake.params.cache_dir),
+)
