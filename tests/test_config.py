@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.config import ConfigError, task_languages, training_settings, validate_config
+from robustxlt.config import ConfigError, method_settings, task_languages, training_settings, validate_config
 
 
 def load(name: str) -> dict:
@@ -59,3 +59,16 @@ def test_training_overrides_merge_global_then_task_then_model():
 def test_language_subset_keeps_registry_order():
     config = validate_config(broken(lambda c: c["tasks"]["sameapp"].update(languages=["zh", "en", "de"])))
     assert task_languages(config, "sameapp") == ["en", "de", "zh"]
+
+
+def test_per_task_method_settings_override_the_method_and_are_checked():
+    config = validate_config(load("presets/paper.yaml"))
+    assert method_settings(config, "pawsx", "rs-da") == {"kind": "synonym_augmentation", "copies": 10}
+    assert method_settings(config, "xnli", "rs-da") == {"kind": "synonym_augmentation", "copies": 3}
+    bad = load("presets/paper.yaml")
+    bad["tasks"]["xnli"]["methods"]["rs-da"] = {"sigma": 0.1}
+    with pytest.raises(ConfigError, match="tasks.xnli.methods.rs-da: unknown key sigma"):
+        validate_config(bad, "paper.yaml")
+    bad["tasks"]["xnli"]["methods"] = {"rsda": {"copies": 3}}
+    with pytest.raises(ConfigError, match="tasks.xnli.methods.rsda: no method of that name"):
+        validate_config(bad, "paper.yaml")

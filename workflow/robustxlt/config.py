@@ -80,9 +80,34 @@ def validate_config(config: dict, source: str = "config") -> dict:
             )
         if task_cfg["source"] == "hub" and task.hub_id is None:
             raise ConfigError(f"{source}: key tasks.{task_name}.source: {task_name} has no hub dataset; use embedded")
+        for method_name in task_cfg.get("methods", {}):
+            if method_name not in config["methods"]:
+                raise ConfigError(
+                    f"{source}: key tasks.{task_name}.methods.{method_name}: no method of that name; "
+                    f"methods are {', '.join(config['methods'])}"
+                )
+            _validate_method(
+                method_settings(config, task_name, method_name),
+                schema,
+                f"{source}: key tasks.{task_name}.methods.{method_name}",
+            )
         if "embedded" in task_cfg and task_cfg["source"] != "embedded":
             raise ConfigError(f"{source}: key tasks.{task_name}.embedded is only valid with source: embedded")
     return config
+
+
+def _validate_method(settings: dict, schema: dict, where: str) -> None:
+    """Check merged method settings against the schema of a method entry."""
+    entry = {"$defs": schema["$defs"], **schema["properties"]["methods"]["additionalProperties"]}
+    errors = list(_Validator(entry).iter_errors(settings))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        raise ConfigError(f"{where}: {_describe(error).removeprefix('key <top level>: ')} (schema: {SCHEMA_PATH.name})")
+
+
+def method_settings(config: dict, task_name: str, method_name: str) -> dict:
+    """Settings of a method for one task: the method's own, then the task's overrides (later wins)."""
+    return {**config["methods"][method_name], **config["tasks"][task_name].get("methods", {}).get(method_name, {})}
 
 
 def task_languages(config: dict, task_name: str) -> list[str]:

@@ -27,6 +27,8 @@ rule augment:
         "../../envs/training.yaml"
     params:
         train_file=lambda wildcards: f"resources/data/{wildcards.task}/train-en.tsv",
-        method=lambda wildcards: config["methods"][wildcards.method],
+        method=lambda wildcards: method_settings(
+            config, wildcards.task, wildcards.method
+        ),
     script:
         "../scripts/augment.py"

@@ -1,7 +1,12 @@
 # Helpers shared by every stage: validated config, the run grid, paths. No rules here.
 import re
 
-from robustxlt.config import task_languages, training_settings, validate_config
+from robustxlt.config import (
+    method_settings,
+    task_languages,
+    training_settings,
+    validate_config,
+)
 
 validate_config(
     config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
@@ -35,7 +40,8 @@ def training_inputs(wildcards):
         "manifest": f"resources/data/{wildcards.task}/manifest.json",
         "model": f"resources/models/{wildcards.model}",
     }
-    if config["methods"][wildcards.method]["kind"] == "synonym_augmentation":
+    method = method_settings(config, wildcards.task, wildcards.method)
+    if method["kind"] == "synonym_augmentation":
         inputs["train"] = AUGMENTED_TRAIN.format(
             task=wildcards.task, method=wildcards.method, seed=wildcards.seed
         )

@@ -18,6 +18,8 @@ rule train:
         settings=lambda wildcards: training_settings(
             config, wildcards.task, wildcards.model
         ),
-        method=lambda wildcards: config["methods"][wildcards.method],
+        method=lambda wildcards: method_settings(
+            config, wildcards.task, wildcards.method
+        ),
     script:
         "../scripts/train.py"
