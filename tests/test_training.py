@@ -93,3 +93,28 @@ def test_frozen_word_embeddings_do_not_move(tiny_model_dir, tiny_task_dir, tmp_p
 def test_unknown_training_setting_is_named():
     with pytest.raises(ValueError, match="lr"):
         TrainingSettings.from_dict({"lr": 1e-3})
+
+
+def test_smoothed_prediction_is_reported_beside_the_plain_one(trained, tiny_task_dir, tmp_path):
+    out, _, _ = trained
+    run = {**RUN, "lang1": "xx", "lang2": "xx"}
+    off = {"draws": 5, "sigma": 0.0, "distribution": "gaussian"}
+    result = zero_shot_accuracy(
+        out, tiny_task_dir / "test-xx.tsv", tmp_path / "a.json", tmp_path / "a.tsv", run, smoothing=off
+    )
+    assert result["smoothed_accuracy"] == result["accuracy"]  # σ = 0: every vote is the plain prediction
+    header = (tmp_path / "a.tsv").read_text().splitlines()[0].split("\t")
+    assert header == ["index", "prediction", "smoothed_prediction", "label"]
+    noisy = {"draws": 9, "sigma": 2.0, "distribution": "gaussian"}
+    first = zero_shot_accuracy(
+        out, tiny_task_dir / "test-xx.tsv", tmp_path / "b.json", tmp_path / "b.tsv", run, smoothing=noisy
+    )
+    again = zero_shot_accuracy(
+        out, tiny_task_dir / "test-xx.tsv", tmp_path / "c.json", tmp_path / "c.tsv", run, smoothing=noisy
+    )
+    assert (tmp_path / "b.tsv").read_text() == (tmp_path / "c.tsv").read_text()  # seeded votes
+    assert first["smoothing"]["sigma_absolute"] > 0 and 0 <= first["smoothed_accuracy"] <= 1
+    assert first["smoothed_accuracy"] == again["smoothed_accuracy"]
+    # Large noise moves some votes away from the plain prediction.
+    rows = [line.split("\t") for line in (tmp_path / "b.tsv").read_text().splitlines()[1:]]
+    assert any(r[1] != r[2] for r in rows)

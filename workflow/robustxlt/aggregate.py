@@ -16,6 +16,7 @@ METRIC_COLUMNS = [
     "lang1",
     "lang2",
     "accuracy",
+    "smoothed_accuracy",
     "n",
     "model_description",
     "data_description",
@@ -27,6 +28,8 @@ def collect_metrics(result_files: list[Path], reference_files: list[Path], out_f
     frames = [pd.DataFrame([json.loads(Path(f).read_text()) for f in result_files])]
     frames += [pd.read_csv(f) for f in reference_files]
     metrics = pd.concat(frames, ignore_index=True)
+    if "smoothed_accuracy" not in metrics.columns:  # only present where smoothed prediction was asked for
+        metrics["smoothed_accuracy"] = float("nan")
     missing = [c for c in METRIC_COLUMNS if c not in metrics.columns]
     if missing:
         raise ValueError(f"results lack column(s) {', '.join(missing)}; re-run the evaluation jobs")

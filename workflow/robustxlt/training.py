@@ -254,6 +254,7 @@ def fine_tune(
         "dev_eval_seconds": eval_seconds,
         "seconds_per_step": (elapsed - eval_seconds) / total_steps,
         "labels": labels,
+        "perturbation_unit": unit,
         "model_description": describe_model(model_dir),
         "data_description": manifest["description"],
     }

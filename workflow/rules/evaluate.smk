@@ -18,5 +18,6 @@ rule evaluate:
     params:
         test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
         batch_size=config["evaluation"]["batch_size"],
+        smoothing=config["evaluation"]["smoothing"],
     script:
         "../scripts/evaluate.py"

@@ -20,4 +20,5 @@ zero_shot_accuracy(
     },
     batch_size=snakemake.params.batch_size,
     threads=snakemake.threads,
+    smoothing=snakemake.params.smoothing,
 )
