@@ -33,6 +33,8 @@ def broken(change) -> dict:
         (lambda c: c["tasks"]["sameapp"].update(languages=["en", "xx"]), "tasks.sameapp.languages"),
         (lambda c: c["tasks"]["sameapp"].update(source="ftp"), "tasks.sameapp.source"),
         (lambda c: c.update(seeds=[]), "seeds"),
+        (lambda c: c["models"].update(lexical_overlap={"source": "embedded"}), "models"),
+        (lambda c: c["methods"].update(adv={"kind": "adversarial", "steps": 0}), "methods.adv.steps"),
     ],
 )
 def test_bad_configuration_gives_one_line_naming_the_key(change, expected):

@@ -118,3 +118,10 @@ def test_smoothed_prediction_is_reported_beside_the_plain_one(trained, tiny_task
     # Large noise moves some votes away from the plain prediction.
     rows = [line.split("\t") for line in (tmp_path / "b.tsv").read_text().splitlines()[1:]]
     assert any(r[1] != r[2] for r in rows)
+
+
+def test_max_length_beyond_the_model_positions_is_refused_before_training(tiny_model_dir, tiny_task_dir, tmp_path):
+    settings = TrainingSettings(**{**SETTINGS.__dict__, "max_length": 128})  # the tiny model has 64 positions
+    with pytest.raises(ValueError, match="max_length=128"):
+        fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, seed=1, run=RUN)
+    assert not (tmp_path / "ckpt").exists() and not (tmp_path / "log.jsonl").exists()

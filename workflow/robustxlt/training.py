@@ -142,20 +142,30 @@ def fine_tune(
     if settings.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     model.train()
+    # Longer inputs would index past the position embeddings, possibly hours into a run: refuse now.
+    max_positions = min(tokenizer.model_max_length, getattr(model.config, "max_position_embeddings", math.inf))
+    if settings.max_length > max_positions:
+        raise ValueError(
+            f"training setting max_length={settings.max_length} exceeds what {model_dir} accepts ({max_positions}); "
+            "lower training.max_length"
+        )
 
-    train = encode_pairs(tokenizer, read_pairs(train_file or data_dir / "train-en.tsv"), settings.max_length)
+    english = encode_pairs(tokenizer, read_pairs(data_dir / "train-en.tsv"), settings.max_length)
+    train = encode_pairs(tokenizer, read_pairs(train_file), settings.max_length) if train_file else english
     dev = encode_pairs(tokenizer, read_pairs(data_dir / "dev-en.tsv"), settings.max_length)
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
     total_steps = settings.max_steps or math.ceil(settings.epochs * steps_per_epoch)
     optimizer, schedule = _optimizer_and_schedule(model, settings, total_steps)
     rng = np.random.default_rng(seed)
     objective = make_method(method or {"kind": "baseline"})
-    # The unit of ε and σ: mean norm of the embeddings of the tokens the training data uses.
+    # The unit of ε and σ: mean norm of the embeddings of the tokens of the English training data (the
+    # original file, so RS-DA's copies do not change the scale).
     unit = mean_token_norm(
-        model.get_input_embeddings().weight, torch.tensor(sorted({i for ids in train.input_ids for i in ids}))
+        model.get_input_embeddings().weight, torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
     )
-    # δ draws get their own generator, so they never shift the dropout stream.
-    generator = torch.Generator(device=device).manual_seed(seed)
+    # δ draws get their own generator, seeded apart from torch's global one (dropout), so the two never
+    # share a random stream and δ draws never shift the dropout masks.
+    generator = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
 
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -183,7 +193,7 @@ def fine_tune(
 
     best = {"step": -1, "dev_accuracy": -1.0}
     started = time.perf_counter()
-    step, micro, running_loss, logged_steps, eval_seconds, skipped = 0, 0, 0.0, 0, 0.0, 0
+    step, micro, step_loss, running_loss, logged_steps, eval_seconds, skipped = 0, 0, 0.0, 0.0, 0, 0.0, 0
 
     def evaluate_dev() -> None:
         nonlocal eval_seconds
@@ -201,7 +211,7 @@ def fine_tune(
         batches = length_grouped_batches(train.lengths(), settings.batch_size, settings.length_group_size, rng)
         for _, batch in iterate_batches(train, batches, tokenizer.pad_token_id, device):
             loss_of, embed = _loss_functions(model, batch, device)
-            running_loss += (
+            step_loss += (
                 objective.backward(
                     loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
                 )
@@ -214,8 +224,9 @@ def fine_tune(
             if not torch.isfinite(grad_norm):
                 # An overflow (e.g. a large adversarial δ) must not poison the weights: skip this update.
                 skipped += 1
-                trace.write("skipped", step=step, grad_norm=float(grad_norm))
+                trace.write("skipped", step=step, grad_norm=float(grad_norm), loss=step_loss)
                 optimizer.zero_grad(set_to_none=True)
+                step_loss = 0.0
                 if skipped > max(10, total_steps // 10):
                     raise FloatingPointError(
                         f"{skipped} updates with non-finite gradients; lower the learning rate or ε"
@@ -225,7 +236,7 @@ def fine_tune(
             schedule.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            logged_steps += 1
+            running_loss, step_loss, logged_steps = running_loss + step_loss, 0.0, logged_steps + 1
             if step % settings.log_every == 0 or step == total_steps:
                 trace.write(
                     "train",
