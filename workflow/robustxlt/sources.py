@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from robustxlt.canonical import DataError, Pair, sha256_file, write_manifest, write_pairs
+from robustxlt.canonical import DataError, Pair, sha256_file, write_manifest, write_split_files
 from robustxlt.tasks import SPLITS, TaskSpec, registered_tasks
 
 if TYPE_CHECKING:
@@ -148,17 +148,6 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
         ) from err
 
 
-def _write_canonical(out_dir: Path, converted: dict[tuple[str, str], list[Pair]]) -> dict[str, dict]:
-    """Write every converted split and return name -> {rows, sha256}."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for (split, lang), pairs in converted.items():
-        path = out_dir / f"{split}-{lang}.tsv"
-        rows = write_pairs(path, pairs)
-        files[path.name] = {"rows": rows, "sha256": sha256_file(path)}
-    return files
-
-
 def prepare_from_hub(
     task: TaskSpec, out_dir: Path, cache_dir: Path | None = None, languages: Sequence[str] | None = None
 ) -> dict:
@@ -194,7 +183,7 @@ def prepare_from_hub(
             "hub_split": task.hub_split(split),
             "dropped": dict(dropped),
         }
-    files = _write_canonical(Path(out_dir), converted)
+    files = write_split_files(Path(out_dir), converted)
     manifest = {
         "source": "hub",
         "task": task.name,
@@ -335,7 +324,7 @@ def prepare_from_local(task: TaskSpec, src_dir: Path, out_dir: Path, languages: 
             "source_sha256": sha256_file(path),
             "dropped": dict(dropped),
         }
-    files = _write_canonical(Path(out_dir), converted)
+    files = write_split_files(Path(out_dir), converted)
     # The content of the inputs is the version of a local source.
     version = hashlib.sha256("".join(details[name]["source_sha256"] for name in sorted(details)).encode()).hexdigest()
     manifest = {
