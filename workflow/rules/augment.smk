@@ -1,6 +1,11 @@
 # RS-DA: the English synonym table and the augmented training sets (dev and test are never touched).
 
 
+# The synonym table is a download: it runs on the submitting host.
+localrules:
+    synonyms,
+
+
 rule synonyms:
     output:
         table="resources/synonyms/en.json",
@@ -10,7 +15,7 @@ rule synonyms:
         "../../envs/training.yaml"
     params:
         source=config["synonyms"]["source"],
-        cache_dir="resources/cache",
+        cache_dir=config["cache_dir"],
     script:
         "../scripts/synonyms.py"
 

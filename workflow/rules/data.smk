@@ -2,6 +2,12 @@
 # benchmark), the model as a local Hugging Face directory, and the lexical-overlap reference.
 
 
+# Downloads run on the submitting host: compute nodes are often offline.
+localrules:
+    prepare_data,
+    prepare_model,
+
+
 rule prepare_data:
     output:
         manifest="resources/data/{task}/manifest.json",
@@ -13,7 +19,7 @@ rule prepare_data:
         source=lambda wildcards: config["tasks"][wildcards.task]["source"],
         languages=lambda wildcards: task_languages(config, wildcards.task),
         embedded=embedded_options,
-        cache_dir="resources/cache",
+        cache_dir=config["cache_dir"],
     script:
         "../scripts/prepare_data.py"
 
@@ -28,7 +34,7 @@ rule prepare_model:
     params:
         source=lambda wildcards: config["models"][wildcards.model]["source"],
         revision=lambda wildcards: config["models"][wildcards.model]["revision"],
-        cache_dir="resources/cache",
+        cache_dir=config["cache_dir"],
     script:
         "../scripts/prepare_model.py"
 

@@ -15,6 +15,9 @@ rule evaluate:
     conda:
         "../../envs/training.yaml"
     threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
     params:
         test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
         batch_size=config["evaluation"]["batch_size"],

@@ -14,6 +14,9 @@ rule train:
     conda:
         "../../envs/training.yaml"
     threads: 4
+    resources:
+        mem_mb=lambda wildcards, attempt: 16000 * attempt,
+        runtime=lambda wildcards, attempt: 480 * attempt,
     params:
         settings=lambda wildcards: training_settings(
             config, wildcards.task, wildcards.model
