@@ -51,8 +51,11 @@ def same_weights(a, b) -> bool:
         {"kind": "adversarial", "steps": 0, "epsilon": 1.0},
         {"kind": "random_perturbation", "sigma": 0.0},
         {"kind": "freelb", "steps": 1, "random_init": False},
+        {"kind": "adversarial", "steps": 0, "epsilon": 1.0, "injection": "hidden"},
+        {"kind": "random_perturbation", "sigma": 0.0, "injection": "hidden"},
+        {"kind": "freelb", "steps": 1, "random_init": False, "injection": "hidden"},
     ],
-    ids=["pgd-k0", "rs-rp-sigma0", "freelb-k1-zero-init"],
+    ids=["pgd-k0", "rs-rp-sigma0", "freelb-k1-zero-init", "hidden-pgd-k0", "hidden-rs-rp-sigma0", "hidden-freelb-k1"],
 )
 def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_model_dir, tiny_task_dir, tmp_path):
     weights, _ = train(method, tiny_model_dir, tiny_task_dir, tmp_path)
@@ -65,8 +68,10 @@ def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_m
         {"kind": "adversarial", "steps": 2, "epsilon": 1.0, "step_size": 0.5},
         {"kind": "random_perturbation", "sigma": 0.5},
         {"kind": "freelb", "steps": 2, "epsilon": 1.0, "step_size": 0.5},
+        {"kind": "adversarial", "steps": 2, "epsilon": 1.0, "step_size": 0.5, "injection": "hidden"},
+        {"kind": "random_perturbation", "sigma": 0.5, "injection": "hidden"},
     ],
-    ids=["pgd-k2", "rs-rp", "freelb-k2"],
+    ids=["pgd-k2", "rs-rp", "freelb-k2", "hidden-pgd-k2", "hidden-rs-rp"],
 )
 def test_real_settings_change_training_and_log_absolute_sizes(
     method, baseline, tiny_model_dir, tiny_task_dir, tmp_path
@@ -95,3 +100,18 @@ def test_unknown_method_settings_are_named():
         make_method({"kind": "adversarial", "sigma": 0.1})
     with pytest.raises(ValueError, match="unknown method kind"):
         make_method({"kind": "magic"})
+
+
+def test_hidden_injection_measures_its_unit_on_the_hidden_states(tiny_model_dir, tiny_task_dir, tmp_path):
+    _, embeddings_log = train(
+        {"kind": "random_perturbation", "sigma": 0.5}, tiny_model_dir, tiny_task_dir, tmp_path / "e"
+    )
+    method = {"kind": "random_perturbation", "sigma": 0.5, "injection": "hidden"}
+    _, hidden_log = train(method, tiny_model_dir, tiny_task_dir, tmp_path / "h")
+    embeddings_start = json.loads(embeddings_log.read_text().splitlines()[0])["method"]
+    hidden_start = json.loads(hidden_log.read_text().splitlines()[0])["method"]
+    assert hidden_start["injection"] == "hidden"
+    # The tiny BERT's last layer ends in a LayerNorm: its token norms are about sqrt(hidden size), unlike
+    # the small random token embeddings.
+    assert hidden_start["perturbation_unit"] != pytest.approx(embeddings_start["perturbation_unit"], rel=0.1)
+    assert hidden_start["sigma_absolute"] == pytest.approx(0.5 * hidden_start["perturbation_unit"])

@@ -102,7 +102,7 @@ def zero_shot_accuracy(
     if smoothing and smoothing["draws"] > 0:
         vote = Smoothing(
             draws=smoothing["draws"],
-            sigma=smoothing["sigma"] * training_summary["perturbation_unit"],
+            sigma=smoothing["sigma"] * training_summary["embedding_unit"],
             distribution=smoothing["distribution"],
             seed=run.get("seed", 0),
         )

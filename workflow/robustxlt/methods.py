@@ -6,7 +6,8 @@ the loop does the rest (accumulation, clipping, the optimizer step). In the pape
 on the expected loss under random δ; adversarial training (PGD-K) on the loss at the worst δ found
 by K projected ascent steps in each token's ε-ball; FreeLB-K accumulates the parameters' gradients
 along the ascent path. δ is added to the input word embeddings (before position embeddings and
-LayerNorm); ε, σ and step sizes are in units of the model's mean token-embedding norm.
+LayerNorm) or, with `injection: hidden`, to the encoder's last hidden states (robustxlt.injection); ε, σ
+and step sizes are in units of the mean norm of what δ is added to (token embeddings or hidden states).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import torch
 
 from robustxlt.perturbation import ascent_step, init_delta, project, sample_noise
 
-# loss_of(None) is the clean loss from the token ids; loss_of(E) the loss with E as word embeddings.
+# loss_of(None) is the clean loss from the token ids; loss_of(E) the loss with E where δ is injected.
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]
-# embed() gives the batch's word embeddings, attached to the graph (the embedding matrix may train).
+# embed() gives the batch's tensor at the injection point, attached to the graph (what produced it trains).
 Embed = Callable[[], torch.Tensor]
 
 
@@ -31,6 +32,7 @@ class Baseline:
     """Standard fine-tuning."""
 
     kind: ClassVar[str] = "baseline"
+    injection: ClassVar[str] = "embeddings"  # no δ: the clean loss never looks at the injection point
 
     def backward(
         self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
@@ -60,6 +62,7 @@ class RandomPerturbation:
     distribution: str = "gaussian"
     sigma: float = 0.1
     draws: int = 1
+    injection: str = "embeddings"
 
     def backward(
         self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
@@ -86,6 +89,7 @@ class _EpsilonBall:
     step_size: float = 0.25
     steps: int = 3
     random_init: bool = False
+    injection: str = "embeddings"
 
     def absolute(self, unit: float) -> dict:
         return {"epsilon_absolute": self.epsilon * unit, "step_size_absolute": self.step_size * unit}

@@ -18,10 +18,11 @@ import torch
 from robustxlt.batching import encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.canonical import read_manifest, read_pairs
 from robustxlt.evaluation import accuracy, predict
+from robustxlt.injection import loss_functions, mean_hidden_norm
 from robustxlt.methods import make_method
 from robustxlt.models import describe_model
 from robustxlt.perturbation import mean_token_norm
-from robustxlt.runtime import autocast, configure_threads, seed_everything, select_device
+from robustxlt.runtime import configure_threads, seed_everything, select_device
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +90,6 @@ def _save_checkpoint(model, tokenizer, directory: Path) -> None:
     os.replace(tmp, directory)
 
 
-def _loss_functions(model: torch.nn.Module, batch: dict[str, torch.Tensor], device: torch.device):
-    """The batch's loss as a function of (optionally replaced) word embeddings, and its word embeddings."""
-    without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
-
-    def loss_of(embeds: torch.Tensor | None) -> torch.Tensor:
-        with autocast(device):
-            if embeds is None:
-                return model(**batch).loss
-            return model(inputs_embeds=embeds, **without_ids).loss
-
-    def embed() -> torch.Tensor:
-        return model.get_input_embeddings()(batch["input_ids"])
-
-    return loss_of, embed
-
-
 def fine_tune(
     model_dir: Path,
     data_dir: Path,
@@ -158,11 +143,15 @@ def fine_tune(
     optimizer, schedule = _optimizer_and_schedule(model, settings, total_steps)
     rng = np.random.default_rng(seed)
     objective = make_method(method or {"kind": "baseline"})
-    # The unit of ε and σ: mean norm of the embeddings of the tokens of the English training data (the
-    # original file, so RS-DA's copies do not change the scale).
-    unit = mean_token_norm(
+    # The unit of ε and σ, from the original English train file (so RS-DA's copies do not change the scale):
+    # the mean norm of its tokens' embeddings, or of its tokens' last hidden states in the pretrained encoder.
+    embedding_unit = mean_token_norm(
         model.get_input_embeddings().weight, torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
     )
+    if objective.injection == "hidden":
+        unit = mean_hidden_norm(model, english, settings.eval_batch_size, tokenizer.pad_token_id)
+    else:
+        unit = embedding_unit
     # δ draws get their own generator, seeded apart from torch's global one (dropout), so the two never
     # share a random stream and δ draws never shift the dropout masks.
     generator = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
@@ -210,7 +199,7 @@ def fine_tune(
     while step < total_steps:
         batches = length_grouped_batches(train.lengths(), settings.batch_size, settings.length_group_size, rng)
         for _, batch in iterate_batches(train, batches, tokenizer.pad_token_id, device):
-            loss_of, embed = _loss_functions(model, batch, device)
+            loss_of, embed = loss_functions(model, batch, device, objective.injection)
             step_loss += (
                 objective.backward(
                     loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
@@ -265,7 +254,10 @@ def fine_tune(
         "dev_eval_seconds": eval_seconds,
         "seconds_per_step": (elapsed - eval_seconds) / total_steps,
         "labels": labels,
+        "injection": objective.injection,
         "perturbation_unit": unit,
+        # Smoothed prediction perturbs the word embeddings, whatever the training method's injection point.
+        "embedding_unit": embedding_unit,
         "model_description": describe_model(model_dir),
         "data_description": manifest["description"],
     }
