@@ -3,7 +3,14 @@ import copy
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.config import ConfigError, method_settings, task_languages, training_settings, validate_config
+from robustxlt.config import (
+    ConfigError,
+    generalized_languages,
+    method_settings,
+    task_languages,
+    training_settings,
+    validate_config,
+)
 
 
 def load(name: str) -> dict:
@@ -35,6 +42,14 @@ def broken(change) -> dict:
         (lambda c: c.update(seeds=[]), "seeds"),
         (lambda c: c["models"].update(lexical_overlap={"source": "embedded"}), "models"),
         (lambda c: c["methods"].update(adv={"kind": "adversarial", "steps": 0}), "methods.adv.steps"),
+        (lambda c: c["methods"].update(adv={"kind": "adversarial", "injection": "pooler"}), "methods.adv.injection"),
+        (
+            lambda c: c["tasks"]["sameapp"].update(languages=["en", "de"], generalized={"languages": ["en", "ja"]}),
+            "tasks.sameapp.generalized.languages: ja not among",
+        ),
+        (lambda c: c["tasks"]["sameapp"].update(generalized={"languages": ["en"]}), "one language makes no pair"),
+        (lambda c: c["tasks"]["sameapp"].update(generalized={"max_examples": 0}), "generalized.max_examples"),
+        (lambda c: c.update(cache_dir=""), "cache_dir"),
     ],
 )
 def test_bad_configuration_gives_one_line_naming_the_key(change, expected):
@@ -59,8 +74,10 @@ def test_training_overrides_merge_global_then_task_then_model():
 
 
 def test_language_subset_keeps_registry_order():
-    config = validate_config(broken(lambda c: c["tasks"]["sameapp"].update(languages=["zh", "en", "de"])))
+    subset = {"languages": ["zh", "en", "de"], "generalized": {"languages": ["zh", "en"]}}
+    config = validate_config(broken(lambda c: c["tasks"]["sameapp"].update(subset)))
     assert task_languages(config, "sameapp") == ["en", "de", "zh"]
+    assert generalized_languages(config, "sameapp") == ["en", "zh"]
 
 
 def test_per_task_method_settings_override_the_method_and_are_checked():

@@ -2,7 +2,8 @@ import json
 
 import pytest
 import torch
-from robustxlt.evaluation import zero_shot_accuracy
+from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
+from robustxlt.statistics import decode_outcomes
 from robustxlt.training import TrainingSettings, fine_tune
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
@@ -44,16 +45,15 @@ def test_checkpoint_is_the_best_on_dev_and_loads_with_from_pretrained(trained):
 def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
     out, _, summary = trained
     assert summary["best_dev_accuracy"] > 0.8
-    result = zero_shot_accuracy(
-        out,
-        tiny_task_dir / "test-xx.tsv",
-        tmp_path / "xx.json",
-        tmp_path / "xx.tsv",
-        {**RUN, "lang1": "xx", "lang2": "xx"},
+    (result,) = zero_shot_accuracy(
+        out, [EvaluationSet("xx", "xx", tiny_task_dir / "test-xx.tsv")], tmp_path / "eval", RUN
     )
     assert result["n"] == 60 and result["accuracy"] > 0.8
-    assert json.loads((tmp_path / "xx.json").read_text())["accuracy"] == result["accuracy"]
-    assert len((tmp_path / "xx.tsv").read_text().splitlines()) == 61
+    assert (result["lang1"], result["lang2"]) == ("xx", "xx")
+    assert json.loads((tmp_path / "eval" / "xx.json").read_text())["accuracy"] == result["accuracy"]
+    assert len((tmp_path / "eval" / "xx.predictions.tsv").read_text().splitlines()) == 61
+    correct = decode_outcomes(result["outcomes"], result["n"])
+    assert correct.mean() == result["accuracy"]
 
 
 def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_task_dir, tmp_path):
@@ -99,24 +99,20 @@ def test_smoothed_prediction_is_reported_beside_the_plain_one(trained, tiny_task
     out, _, _ = trained
     run = {**RUN, "lang1": "xx", "lang2": "xx"}
     off = {"draws": 5, "sigma": 0.0, "distribution": "gaussian"}
-    result = zero_shot_accuracy(
-        out, tiny_task_dir / "test-xx.tsv", tmp_path / "a.json", tmp_path / "a.tsv", run, smoothing=off
-    )
+    test_sets = [EvaluationSet("xx", "xx", tiny_task_dir / "test-xx.tsv")]
+    (result,) = zero_shot_accuracy(out, test_sets, tmp_path / "a", run, smoothing=off)
     assert result["smoothed_accuracy"] == result["accuracy"]  # σ = 0: every vote is the plain prediction
-    header = (tmp_path / "a.tsv").read_text().splitlines()[0].split("\t")
+    header = (tmp_path / "a" / "xx.predictions.tsv").read_text().splitlines()[0].split("\t")
     assert header == ["index", "prediction", "smoothed_prediction", "label"]
-    noisy = {"draws": 9, "sigma": 2.0, "distribution": "gaussian"}
-    first = zero_shot_accuracy(
-        out, tiny_task_dir / "test-xx.tsv", tmp_path / "b.json", tmp_path / "b.tsv", run, smoothing=noisy
-    )
-    again = zero_shot_accuracy(
-        out, tiny_task_dir / "test-xx.tsv", tmp_path / "c.json", tmp_path / "c.tsv", run, smoothing=noisy
-    )
-    assert (tmp_path / "b.tsv").read_text() == (tmp_path / "c.tsv").read_text()  # seeded votes
+    noisy = {"draws": 9, "sigma": 20.0, "distribution": "gaussian"}
+    (first,) = zero_shot_accuracy(out, test_sets, tmp_path / "b", run, smoothing=noisy)
+    (again,) = zero_shot_accuracy(out, test_sets, tmp_path / "c", run, smoothing=noisy)
+    predictions = {d: (tmp_path / d / "xx.predictions.tsv").read_text() for d in "bc"}
+    assert predictions["b"] == predictions["c"]  # seeded votes
     assert first["smoothing"]["sigma_absolute"] > 0 and 0 <= first["smoothed_accuracy"] <= 1
     assert first["smoothed_accuracy"] == again["smoothed_accuracy"]
     # Large noise moves some votes away from the plain prediction.
-    rows = [line.split("\t") for line in (tmp_path / "b.tsv").read_text().splitlines()[1:]]
+    rows = [line.split("\t") for line in predictions["b"].splitlines()[1:]]
     assert any(r[1] != r[2] for r in rows)
 
 

@@ -1,4 +1,8 @@
-"""Gather per-language results into one tidy table: one row per (task, model, method, seed, lang1, lang2)."""
+"""Gather every run's results into one tidy table: one row per (task, model, method, seed, lang1, lang2).
+
+Besides accuracy, each row carries what later analysis needs without going back to the runs: the per-example
+outcomes (for paired bootstrap tests) and the run's cost (from the rules' `benchmark:` files).
+"""
 
 from __future__ import annotations
 
@@ -18,23 +22,61 @@ METRIC_COLUMNS = [
     "accuracy",
     "smoothed_accuracy",
     "n",
+    "outcomes",
+    "train_seconds",
+    "train_peak_rss_mb",
+    "eval_seconds",
+    "eval_peak_rss_mb",
     "model_description",
     "data_description",
 ]
 
 
-def collect_metrics(result_files: list[Path], reference_files: list[Path], out_file: Path) -> pd.DataFrame:
-    """Write `out_file` (CSV) from evaluation JSONs and reference CSVs such as the lexical-overlap rows."""
-    frames = [pd.DataFrame([json.loads(Path(f).read_text()) for f in result_files])]
-    frames += [pd.read_csv(f) for f in reference_files]
-    metrics = pd.concat(frames, ignore_index=True)
-    if "smoothed_accuracy" not in metrics.columns:  # only present where smoothed prediction was asked for
-        metrics["smoothed_accuracy"] = float("nan")
-    missing = [c for c in METRIC_COLUMNS if c not in metrics.columns]
+def benchmark_cost(benchmark_file: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of a job from its Snakemake benchmark file (last repeat)."""
+    row = pd.read_csv(benchmark_file, sep="\t").iloc[-1]
+    return float(row["s"]), float(row["max_rss"])
+
+
+def run_results(eval_dir: Path, expected: list[str]) -> list[dict]:
+    """The result JSONs of one run's evaluation directory; refuse a directory that lacks a test set."""
+    missing = [name for name in expected if not (Path(eval_dir) / f"{name}.json").is_file()]
     if missing:
-        raise ValueError(f"results lack column(s) {', '.join(missing)}; re-run the evaluation jobs")
-    metrics = metrics[METRIC_COLUMNS].sort_values(["task", "model", "method", "seed", "lang1", "lang2"])
-    tmp = Path(out_file).with_name(Path(out_file).name + ".tmp")
+        raise FileNotFoundError(
+            f"{eval_dir} has no result for {', '.join(missing)}; delete the directory and re-run its evaluate job"
+        )
+    return [json.loads((Path(eval_dir) / f"{name}.json").read_text()) for name in expected]
+
+
+def collect_metrics(
+    eval_dirs: list[Path],
+    expected: list[list[str]],
+    train_benchmarks: list[Path],
+    eval_benchmarks: list[Path],
+    reference_files: list[Path],
+    out_file: Path,
+) -> pd.DataFrame:
+    """Write `out_file` (CSV) from each run's evaluation directory (with the test-set names `expected` there) and
+    its training and evaluation benchmark files (all lists in the same run order), plus reference CSVs such as
+    the lexical-overlap rows."""
+    rows = []
+    for eval_dir, names, train_benchmark, eval_benchmark in zip(
+        eval_dirs, expected, train_benchmarks, eval_benchmarks, strict=True
+    ):
+        train_seconds, train_rss = benchmark_cost(train_benchmark)
+        eval_seconds, eval_rss = benchmark_cost(eval_benchmark)
+        cost = {
+            "train_seconds": train_seconds,
+            "train_peak_rss_mb": train_rss,
+            "eval_seconds": eval_seconds,
+            "eval_peak_rss_mb": eval_rss,
+        }
+        rows += [{**result, **cost} for result in run_results(eval_dir, names)]
+    metrics = pd.concat([pd.DataFrame(rows), *(pd.read_csv(f) for f in reference_files)], ignore_index=True)
+    metrics = metrics.reindex(columns=METRIC_COLUMNS)  # optional columns (smoothed_accuracy, costs) become NaN
+    metrics = metrics.sort_values(["task", "model", "method", "seed", "lang1", "lang2"])
+    out_file = Path(out_file)
+    tmp = out_file.with_name(out_file.name + ".tmp")
     metrics.to_csv(tmp, index=False, float_format="%.6f")
     os.replace(tmp, out_file)
     return metrics

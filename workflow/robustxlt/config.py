@@ -91,6 +91,21 @@ def validate_config(config: dict, source: str = "config") -> dict:
                 schema,
                 f"{source}: key tasks.{task_name}.methods.{method_name}",
             )
+        outside = [
+            lang
+            for lang in task_cfg["generalized"].get("languages", [])
+            if lang not in task_languages(config, task_name)
+        ]
+        if outside:
+            raise ConfigError(
+                f"{source}: key tasks.{task_name}.generalized.languages: {', '.join(outside)} not among the "
+                f"task's evaluated languages ({', '.join(task_languages(config, task_name))})"
+            )
+        if len(generalized_languages(config, task_name)) == 1:
+            raise ConfigError(
+                f"{source}: key tasks.{task_name}.generalized.languages: one language makes no pair; "
+                "give two or more, or [] to turn the generalized setting off"
+            )
         if "embedded" in task_cfg and task_cfg["source"] != "embedded":
             raise ConfigError(f"{source}: key tasks.{task_name}.embedded is only valid with source: embedded")
     return config
@@ -114,6 +129,12 @@ def task_languages(config: dict, task_name: str) -> list[str]:
     """The languages evaluated for a task, in the registry's order (English first)."""
     wanted = config["tasks"][task_name].get("languages")
     return [lang for lang in get_task(task_name).languages if wanted is None or lang in wanted]
+
+
+def generalized_languages(config: dict, task_name: str) -> list[str]:
+    """The languages of the generalized setting (every ordered pair of them), in the registry's order; [] = off."""
+    wanted = config["tasks"][task_name]["generalized"].get("languages")
+    return [lang for lang in task_languages(config, task_name) if wanted is None or lang in wanted]
 
 
 def training_settings(config: dict, task_name: str, model_name: str) -> dict:

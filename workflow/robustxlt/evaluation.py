@@ -1,9 +1,12 @@
-"""Zero-shot evaluation: accuracy of a fine-tuned checkpoint on one language's (or language pair's) test set."""
+"""Zero-shot evaluation: accuracy of a fine-tuned checkpoint on each language's and language pair's test set."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,9 @@ from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, sort
 from robustxlt.canonical import read_pairs
 from robustxlt.perturbation import sample_noise
 from robustxlt.runtime import autocast, configure_threads, evaluation_mode, select_device
+from robustxlt.statistics import encode_outcomes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,20 +78,67 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+@dataclass(frozen=True)
+class EvaluationSet:
+    """One test file of a run's evaluation: the standard setting (lang1 == lang2) or a generalized pair."""
+
+    lang1: str
+    lang2: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.lang1 if self.lang1 == self.lang2 else f"{self.lang1}-{self.lang2}"
+
+
+def evaluate_test_set(
+    model: torch.nn.Module,
+    tokenizer,
+    training_summary: dict,
+    test_set: EvaluationSet,
+    batch_size: int,
+    smoothing: dict | None,
+) -> tuple[dict, dict[str, np.ndarray], list[int]]:
+    """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
+    data = encode_pairs(tokenizer, read_pairs(test_set.path), training_summary["settings"]["max_length"])
+    predictions = predict(model, data, batch_size, tokenizer.pad_token_id)
+    columns = {"prediction": predictions}
+    result = {
+        "lang1": test_set.lang1,
+        "lang2": test_set.lang2,
+        "accuracy": accuracy(predictions, data.labels),
+        "n": len(data),
+        # Per-example correctness, paired across runs (same rows, same order): the bootstrap's input.
+        "outcomes": encode_outcomes(predictions == np.asarray(data.labels, dtype=np.int64)),
+    }
+    if smoothing and smoothing["draws"] > 0:
+        vote = Smoothing(
+            draws=smoothing["draws"],
+            sigma=smoothing["sigma"] * training_summary["embedding_unit"],
+            distribution=smoothing["distribution"],
+            seed=training_summary["seed"],
+        )
+        columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote)
+        result["smoothed_accuracy"] = accuracy(columns["smoothed_prediction"], data.labels)
+        result["smoothing"] = {**smoothing, "sigma_absolute": vote.sigma}
+    return result, columns, data.labels
+
+
 def zero_shot_accuracy(
     checkpoint: Path,
-    test_file: Path,
-    result_file: Path,
-    predictions_file: Path,
+    test_sets: list[EvaluationSet],
+    out_dir: Path,
     run: dict,
     batch_size: int = 64,
     threads: int = 1,
     smoothing: dict | None = None,
-) -> dict:
-    """Evaluate `checkpoint` on `test_file`; write the result JSON (accuracy, n, run keys) and the predictions.
+) -> list[dict]:
+    """Evaluate `checkpoint` on every test set, loading it once; write `{name}.json` (accuracy, n, outcomes,
+    run keys, which model and data) and `{name}.predictions.tsv` per test set into `out_dir`.
 
     With `smoothing` ({"draws": n, "sigma": s, "distribution": d}, n > 0; σ in units of the checkpoint's mean
-    token-embedding norm) the smoothed prediction's accuracy is reported beside the plain one.
+    token-embedding norm) the smoothed prediction's accuracy is reported beside the plain one. The files are
+    assembled in `out_dir`.partial and moved into place together, so an interrupted job leaves no results.
     """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -94,35 +147,34 @@ def zero_shot_accuracy(
     training_summary = json.loads((Path(checkpoint) / "robustxlt_training.json").read_text())
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint).to(device)
-    pairs = read_pairs(test_file)
-    data = encode_pairs(tokenizer, pairs, training_summary["settings"]["max_length"])
-    predictions = predict(model, data, batch_size, tokenizer.pad_token_id)
-    columns = {"prediction": predictions}
-    result = {**run, "accuracy": accuracy(predictions, data.labels), "n": len(data)}
-    if smoothing and smoothing["draws"] > 0:
-        vote = Smoothing(
-            draws=smoothing["draws"],
-            sigma=smoothing["sigma"] * training_summary["embedding_unit"],
-            distribution=smoothing["distribution"],
-            seed=run.get("seed", 0),
-        )
-        columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote)
-        result["smoothed_accuracy"] = accuracy(columns["smoothed_prediction"], data.labels)
-        result["smoothing"] = {**smoothing, "sigma_absolute": vote.sigma}
-    result.update(
-        {
-            "test_file": str(test_file),
+    out_dir = Path(out_dir)
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    results = []
+    for test_set in test_sets:
+        started = time.perf_counter()
+        result, columns, labels = evaluate_test_set(model, tokenizer, training_summary, test_set, batch_size, smoothing)
+        result = {
+            **run,
+            **result,
+            "test_file": str(test_set.path),
+            "seconds": time.perf_counter() - started,
             "model_description": training_summary["model_description"],
             "data_description": training_summary["data_description"],
         }
-    )
-    Path(result_file).parent.mkdir(parents=True, exist_ok=True)
-    rows = zip(*columns.values(), data.labels)
-    _write_atomic(
-        Path(predictions_file),
-        "\t".join(["index", *columns, "label"])
-        + "\n"
-        + "".join("\t".join(map(str, (i, *row))) + "\n" for i, row in enumerate(rows)),
-    )
-    _write_atomic(Path(result_file), json.dumps(result, indent=2) + "\n")
-    return result
+        rows = zip(*columns.values(), labels)
+        _write_atomic(
+            partial / f"{test_set.name}.predictions.tsv",
+            "\t".join(["index", *columns, "label"])
+            + "\n"
+            + "".join("\t".join(map(str, (i, *row))) + "\n" for i, row in enumerate(rows)),
+        )
+        _write_atomic(partial / f"{test_set.name}.json", json.dumps(result, indent=2) + "\n")
+        log.info(
+            "%s: accuracy %.4f on %d pairs (%.1f s)", test_set.name, result["accuracy"], result["n"], result["seconds"]
+        )
+        results.append(result)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+    return results

@@ -19,6 +19,8 @@ None), so the same seed gives the same output. Nothing here modifies its inputs 
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 NORMS = ("l2", "linf")
@@ -140,15 +142,19 @@ def sample_noise(
     sigma: float,
     generator: torch.Generator | None,
 ) -> torch.Tensor:
-    """RS-RP's random δ: ``"gaussian"`` N(0, σ²) per coordinate, or ``"uniform_ball"`` uniform
-    in each token's ℓ2 ball of radius σ. Padding is exactly 0, and σ = 0 gives exactly 0.
+    """RS-RP's random δ with σ a per-token length, like ε: ``"gaussian"`` N(0, σ²/d) per coordinate
+    (d = hidden size, so the root-mean-square token norm is σ), or ``"uniform_ball"`` uniform in each
+    token's ℓ2 ball of radius σ. Padding is exactly 0, and σ = 0 gives exactly 0.
+
+    σ as a token length rather than a per-coordinate std keeps one setting comparable with ε and
+    across models of different widths (a per-coordinate σ grows the token norm by √d).
 
     The same draws are made whatever σ is (σ only scales them), so runs that differ only in σ
     see the same random stream.
     """
     _check_nonnegative("sigma", sigma)
     if distribution == "gaussian":
-        noise = _gaussian(embeds, generator) * sigma
+        noise = _gaussian(embeds, generator) * (sigma / math.sqrt(embeds.shape[-1]))
     elif distribution == "uniform_ball":
         noise = _uniform_in_l2_ball(embeds, sigma, generator)
     else:

@@ -3,7 +3,9 @@
 
 rule aggregate:
     input:
-        results=eval_results(),
+        results=run_files(rules.evaluate.output.results),
+        train_benchmarks=run_files(rules.train.benchmark),
+        eval_benchmarks=run_files(rules.evaluate.benchmark),
         overlap=expand(rules.lexical_overlap.output.metrics, task=TASKS),
     output:
         metrics="results/metrics.csv",
@@ -11,6 +13,11 @@ rule aggregate:
         "results/logs/aggregate.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        expected=[
+            [lang1 if lang1 == lang2 else f"{lang1}-{lang2}" for lang1, lang2, _ in test_sets(run["task"])]
+            for run in RUNS
+        ],
     script:
         "../scripts/aggregate.py"
 

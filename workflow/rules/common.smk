@@ -1,7 +1,9 @@
 # Helpers shared by every stage: validated config, the run grid, paths. No rules here.
+import itertools
 import re
 
 from robustxlt.config import (
+    generalized_languages,
     method_settings,
     task_languages,
     training_settings,
@@ -20,18 +22,26 @@ RUN_DIR = "results/{task}/{model}/{method}/seed{seed}"
 AUGMENTED_TRAIN = "results/{task}/augmented/{method}/seed{seed}/train-en.tsv"
 
 
-def eval_results():
-    """Every (run, language) result of the configured grid."""
-    return [
-        f"{RUN_DIR}/eval/{{lang}}.json".format(
-            task=task, model=model, method=method, seed=seed, lang=lang
-        )
-        for task in TASKS
-        for model in MODELS
-        for method in METHODS
-        for seed in SEEDS
-        for lang in task_languages(config, task)
-    ]
+RUNS = [
+    dict(task=task, model=model, method=method, seed=seed)
+    for task in TASKS
+    for model in MODELS
+    for method in METHODS
+    for seed in SEEDS
+]
+
+
+def run_files(pattern):
+    """`pattern` filled in for every run of the configured grid, in one fixed order."""
+    return [pattern.format(**run) for run in RUNS]
+
+
+def test_sets(task):
+    """[lang1, lang2, file] of every test set of a task: each language, then each ordered language pair."""
+    data_dir = f"resources/data/{task}"
+    standard = [[lang, lang, f"{data_dir}/test-{lang}.tsv"] for lang in task_languages(config, task)]
+    pairs = itertools.permutations(generalized_languages(config, task), 2)
+    return standard + [[l1, l2, f"{data_dir}/test-{l1}-{l2}.tsv"] for l1, l2 in pairs]
 
 
 def training_inputs(wildcards):

@@ -1,25 +1,44 @@
-# Zero-shot evaluation: one job per (run, language) on that language's test set.
+# Zero-shot evaluation: one job per run, loading the checkpoint once, on every language's test set
+# (standard setting) and every ordered language pair's (generalized setting).
+
+
+rule generalized_pairs:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+    output:
+        manifest="resources/data/{task}/generalized.json",
+    log:
+        "results/logs/generalized_pairs/{task}.log",
+    conda:
+        "../../envs/training.yaml"
+    params:
+        languages=lambda wildcards: generalized_languages(config, wildcards.task),
+        max_examples=lambda wildcards: config["tasks"][wildcards.task]["generalized"][
+            "max_examples"
+        ],
+    script:
+        "../scripts/generalized_pairs.py"
 
 
 rule evaluate:
     input:
         manifest=rules.prepare_data.output.manifest,
+        generalized=rules.generalized_pairs.output.manifest,
         checkpoint=rules.train.output.checkpoint,
     output:
-        result=f"{RUN_DIR}/eval/{{lang}}.json",
-        predictions=f"{RUN_DIR}/eval/{{lang}}.predictions.tsv",
+        results=directory(f"{RUN_DIR}/eval"),
     log:
-        "results/logs/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.log",
+        "results/logs/evaluate/{task}/{model}/{method}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/evaluate/{task}/{model}/{method}/seed{seed}/{lang}.tsv"
+        "results/benchmarks/evaluate/{task}/{model}/{method}/seed{seed}.tsv"
     conda:
         "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        runtime=lambda wildcards, attempt: 120 * attempt,
     params:
-        test_file=lambda wildcards: f"resources/data/{wildcards.task}/test-{wildcards.lang}.tsv",
+        test_sets=lambda wildcards: test_sets(wildcards.task),
         batch_size=config["evaluation"]["batch_size"],
         smoothing=config["evaluation"]["smoothing"],
     script:
