@@ -38,4 +38,4 @@ rule all:
     default_target: True
     input:
         "results/metrics.csv",
-        table_files(),
+        rendered_files(),

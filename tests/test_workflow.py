@@ -36,10 +36,10 @@ def planned_jobs(output: str) -> dict[str, int]:
         parts = line.split()
         if parts[:2] == ["job", "count"]:
             in_table = True
-        elif in_table and len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
         elif in_table and parts and parts[0] == "total":
             break
+        elif in_table and len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
     return counts
 
 
@@ -55,8 +55,9 @@ def test_dry_run_builds_the_dag_in_seconds(preset, tmp_path):
     runs = len(config["models"]) * len(config["methods"]) * len(config["seeds"])
     assert jobs["train"] == len(config["tasks"]) * runs
     assert jobs["prepare_data"] == len(config["tasks"]) and jobs["prepare_model"] == len(config["models"])
-    if preset == "presets/paper.yaml":
-        assert jobs["evaluate"] == (7 + 15) * runs
+    # One evaluation job per run covers every test set of the standard and the generalized setting.
+    assert jobs["evaluate"] == jobs["train"]
+    assert jobs["render"] == len(config["tasks"]) * len(config["models"])
     assert not (tmp_path / "results").exists()
 
 
@@ -87,16 +88,44 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     from robustxlt.tasks import get_task
 
     languages = list(get_task("sameapp").languages)
-    assert sorted(runs.lang1) == sorted(languages) and (runs.lang1 == runs.lang2).all()
+    standard = runs[(runs.lang1 == runs.lang2) & (runs.method == "baseline")]
+    assert sorted(standard.lang1) == sorted(languages)
+    pairs = runs[(runs.lang1 != runs.lang2) & (runs.method == "baseline")]
+    assert sorted(zip(pairs.lang1, pairs.lang2)) == sorted(
+        (a, b) for a in ("en", "de", "ja") for b in ("en", "de", "ja") if a != b
+    )
+    assert (pairs.n == 30).all()
     # n_test caps the test set; the catalogues decide how many matched pairs exist below the cap.
     manifest = json.loads((tmp_path / "resources" / "data" / "sameapp" / "manifest.json").read_text())
     test_rows = manifest["files"]["test-en.tsv"]["rows"]
     assert 0 < test_rows <= config["tasks"]["sameapp"]["embedded"]["n_test"]
-    assert (runs.n == test_rows).all()
-    assert runs.accuracy.between(0, 1).all()
+    assert (standard.n == test_rows).all()
+    assert runs.accuracy.between(0, 1).all() and runs.outcomes.notna().all()
+    assert (runs.train_seconds > 0).all() and (runs.eval_peak_rss_mb > 0).all()
     assert sorted(metrics[metrics.model == "lexical_overlap"].lang1) == sorted(languages)
-    table = (tmp_path / "results" / "tables" / "sameapp_e5small.md").read_text()
+    table = (tmp_path / "results" / "tables" / "sameapp_e5small_standard.md").read_text()
     assert "SMOKE TEST" in table and all(f" {lang} " in table for lang in languages)
+    distances = pd.read_csv(tmp_path / "results" / "distances.csv")
+    assert set(distances.lang) == set(languages) and distances.distance_type.nunique() == 6
+    for name in ("distance", "accuracy", "generalized_accuracy", "generalized_improvement"):
+        for ext in ("png", "pdf"):
+            assert (tmp_path / "results" / "figures" / f"sameapp_e5small_{name}.{ext}").stat().st_size > 1000
+
+    # Re-rendering reads only metrics.csv and distances.csv: no training or evaluation job, in seconds.
+    for rendered in ("tables", "figures"):
+        for path in (tmp_path / "results" / rendered).iterdir():
+            path.unlink()
+    started = time.perf_counter()
+    again = snakemake("--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"), "figures", workdir=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert time.perf_counter() - started < 60  # the 15 s target is measured by the benchmark script
+    assert "rule train" not in again.stdout + again.stderr and "rule evaluate" not in again.stdout + again.stderr
+    assert (tmp_path / "results" / "tables" / "sameapp_e5small_standard.md").read_text() == table
+
+    report = tmp_path / "report.html"
+    made = snakemake("--configfile", str(REPO / "presets/smoke.yaml"), "--report", str(report), workdir=tmp_path)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert report.stat().st_size > 10000
     checkpoint = tmp_path / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "checkpoint"
     assert (checkpoint / "model.safetensors").is_file() and (checkpoint / "robustxlt_training.json").is_file()
     assert (tmp_path / "results" / "benchmarks" / "train" / "sameapp" / "e5small" / "baseline" / "seed1.tsv").is_file()
@@ -124,3 +153,13 @@ def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
     assert start["train_examples"] == 2 * (len(original) - 1) and start["method"]["kind"] == "synonym_augmentation"
     metrics = pd.read_csv(tmp_path / "results" / "metrics.csv")
     assert sorted(metrics[metrics.method == "rs-da"].lang1) == ["de", "en"]
+
+
+def test_the_figures_target_needs_only_metrics_and_distances(tmp_path):
+    """With metrics.csv and distances.csv alone (e.g. copied from a cluster), `figures` plans rendering only."""
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "metrics.csv").write_text("task,model,method,seed,lang1,lang2,accuracy,n\n")
+    (tmp_path / "results" / "distances.csv").write_text("lang,iso639_3,distance_type,distance,source,metric\n")
+    result = snakemake("-n", "figures", workdir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert planned_jobs(result.stdout) == {"render": 1, "figures": 1}

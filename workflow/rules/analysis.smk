@@ -1,4 +1,9 @@
-# Aggregation and tables: read only the per-language results, never retrain.
+# Aggregation, language distances, tables and figures. Rendering reads only metrics.csv and distances.csv,
+# so re-rendering never retrains (`snakemake figures`).
+
+
+localrules:
+    figures,
 
 
 rule aggregate:
@@ -15,25 +20,120 @@ rule aggregate:
         "../../envs/analysis.yaml"
     params:
         expected=[
-            [lang1 if lang1 == lang2 else f"{lang1}-{lang2}" for lang1, lang2, _ in test_sets(run["task"])]
+            [
+                lang1 if lang1 == lang2 else f"{lang1}-{lang2}"
+                for lang1, lang2, _ in test_sets(run["task"])
+            ]
             for run in RUNS
         ],
     script:
         "../scripts/aggregate.py"
 
 
-rule results_table:
-    input:
-        metrics=rules.aggregate.output.metrics,
+rule distances:
     output:
-        table="results/tables/{task}_{model}.md",
+        distances="results/distances.csv",
     log:
-        "results/logs/results_table/{task}_{model}.log",
+        "results/logs/distances.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+    params:
+        languages=sorted(
+            {lang for task in TASKS for lang in task_languages(config, task)}
+        ),
+        iso639_3=config["distances"]["iso639_3"],
+    script:
+        "../scripts/distances.py"
+
+
+rule render:
+    input:
+        metrics=ancient(rules.aggregate.output.metrics),
+        distances=ancient(rules.distances.output.distances),
+    output:
+        standard=report(
+            "results/tables/{task}_{model}_standard.csv",
+            caption="../report/standard.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        improvements=report(
+            "results/tables/{task}_{model}_improvements.csv",
+            caption="../report/improvements.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        generalized=report(
+            "results/tables/{task}_{model}_generalized.csv",
+            caption="../report/generalized.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        generalized_pairs=report(
+            "results/tables/{task}_{model}_generalized_pairs.csv",
+            caption="../report/generalized_pairs.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        costs=report(
+            "results/tables/{task}_{model}_costs.csv",
+            caption="../report/costs.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        correlations=report(
+            "results/tables/{task}_{model}_correlations.csv",
+            caption="../report/correlations.rst",
+            category="Tables",
+            subcategory="{task} / {model}",
+        ),
+        distance=report(
+            "results/figures/{task}_{model}_distance.png",
+            caption="../report/distance.rst",
+            category="Figures",
+            subcategory="{task} / {model}",
+        ),
+        accuracy=report(
+            "results/figures/{task}_{model}_accuracy.png",
+            caption="../report/accuracy.rst",
+            category="Figures",
+            subcategory="{task} / {model}",
+        ),
+        generalized_accuracy=report(
+            "results/figures/{task}_{model}_generalized_accuracy.png",
+            caption="../report/generalized_accuracy.rst",
+            category="Figures",
+            subcategory="{task} / {model}",
+        ),
+        generalized_improvement=report(
+            "results/figures/{task}_{model}_generalized_improvement.png",
+            caption="../report/generalized_improvement.rst",
+            category="Figures",
+            subcategory="{task} / {model}",
+        ),
+        unreported=UNREPORTED_RENDERINGS,
+    log:
+        "results/logs/render/{task}_{model}.log",
     conda:
         "../../envs/analysis.yaml"
     params:
-        languages=lambda wildcards: task_languages(config, wildcards.task),
+        tables_dir=lambda wildcards, output: os.path.dirname(output.standard),
+        figures_dir=lambda wildcards, output: os.path.dirname(output.distance),
         methods=METHODS,
+        method_kinds=lambda wildcards: {
+            method: method_settings(config, wildcards.task, method)["kind"]
+            for method in METHODS
+        },
+        languages=lambda wildcards: task_languages(config, wildcards.task),
         setup=config["setup"],
+        paper_reference=lambda wildcards: paper_reference(wildcards.model),
+        n_boot=config["analysis"]["bootstrap_samples"],
     script:
-        "../scripts/results_table.py"
+        "../scripts/render.py"
+
+
+rule figures:
+    input:
+        rendered_files(),

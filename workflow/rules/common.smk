@@ -1,5 +1,6 @@
 # Helpers shared by every stage: validated config, the run grid, paths. No rules here.
 import itertools
+import os
 import re
 
 from robustxlt.config import (
@@ -9,6 +10,9 @@ from robustxlt.config import (
     training_settings,
     validate_config,
 )
+from robustxlt.figures import FIGURE_FORMATS, FIGURES
+from robustxlt.published import paper_model
+from robustxlt.tables import TABLE_FORMATS, TABLES
 
 validate_config(
     config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
@@ -39,7 +43,10 @@ def run_files(pattern):
 def test_sets(task):
     """[lang1, lang2, file] of every test set of a task: each language, then each ordered language pair."""
     data_dir = f"resources/data/{task}"
-    standard = [[lang, lang, f"{data_dir}/test-{lang}.tsv"] for lang in task_languages(config, task)]
+    standard = [
+        [lang, lang, f"{data_dir}/test-{lang}.tsv"]
+        for lang in task_languages(config, task)
+    ]
     pairs = itertools.permutations(generalized_languages(config, task), 2)
     return standard + [[l1, l2, f"{data_dir}/test-{l1}-{l2}.tsv"] for l1, l2 in pairs]
 
@@ -58,8 +65,34 @@ def training_inputs(wildcards):
     return inputs
 
 
-def table_files():
-    return expand("results/tables/{task}_{model}.md", task=TASKS, model=MODELS)
+# The renderings of one (task, model) that the report leaves out: Markdown and LaTeX tables, PDF figures.
+UNREPORTED_RENDERINGS = [
+    f"results/tables/{{task}}_{{model}}_{name}.{ext}"
+    for name in TABLES
+    for ext in ("md", "tex")
+] + [f"results/figures/{{task}}_{{model}}_{name}.pdf" for name in FIGURES]
+
+
+def rendered_files():
+    """Every table and figure of the configured (task, model) grid."""
+    return [
+        f"results/{kind}/{task}_{model}_{name}.{ext}"
+        for task in TASKS
+        for model in MODELS
+        for kind, names, formats in (
+            ("tables", TABLES, TABLE_FORMATS),
+            ("figures", FIGURES, FIGURE_FORMATS),
+        )
+        for name in names
+        for ext in formats
+    ]
+
+
+def paper_reference(model):
+    """The paper's encoder this model is (its published rows go beside ours), in the paper's setup only."""
+    if config["setup"] != "paper":
+        return None
+    return paper_model(config["models"][model]["source"])
 
 
 def embedded_options(wildcards):
