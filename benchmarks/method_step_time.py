@@ -20,11 +20,13 @@ from robustxlt.training import TrainingSettings, fine_tune
 REPO = Path(__file__).resolve().parent.parent
 METHODS = {
     "baseline": {"kind": "baseline"},
-    "rs-rp": {"kind": "random_perturbation", "sigma": 0.1},
+    "rs-rp": {"kind": "random_perturbation", "sigma": 0.5},
     "adv-k1": {"kind": "adversarial", "steps": 1},
     "adv-k3": {"kind": "adversarial", "steps": 3},
     "freelb-k2": {"kind": "freelb", "steps": 2},
     "freelb-k3": {"kind": "freelb", "steps": 3},
+    # At the last hidden states the ascent steps only run the classification head.
+    "adv-k3-hidden": {"kind": "adversarial", "steps": 3, "injection": "hidden"},
 }
 
 

@@ -183,6 +183,9 @@ def compare_metrics(local_csv: Path, slurm_csv: Path) -> tuple[list[str], list[s
     local, slurm = pd.read_csv(local_csv), pd.read_csv(slurm_csv)
     if list(local.columns) != list(slurm.columns) or len(local) != len(slurm):
         return [f"metrics.csv differ in shape: local {local.shape} {list(local.columns)}, slurm {slurm.shape}"], []
+    # The runs' costs (wall time, memory) differ by nature; every other number must be equal.
+    costs = [c for c in local.columns if c.endswith(("_seconds", "_rss_mb"))]
+    local, slurm = local.drop(columns=costs), slurm.drop(columns=costs)
     numeric = local.select_dtypes("number").columns
     keys = [c for c in local.columns if c not in numeric]
     local, slurm = local.sort_values(keys).reset_index(drop=True), slurm.sort_values(keys).reset_index(drop=True)
@@ -206,14 +209,15 @@ def without_timings(value):
 
 def compare_result_files(local_dir: Path, slurm_dir: Path) -> tuple[list[str], list[str]]:
     """Every result file of both runs is the same (checkpoint weights, training log, predictions, tables),
-    wall-clock fields aside; logs/ and benchmarks/ hold only job logs and timings and are skipped."""
+    wall-clock fields aside. Skipped: logs/ and benchmarks/ (job logs and timings), the cost tables, figures
+    (PDFs carry their creation time) and metrics.csv (compared by compare_metrics, without its costs)."""
+
+    def compared(relative: Path) -> bool:
+        skipped = relative.parts[0] in {"logs", "benchmarks", "figures"} or relative.name == "metrics.csv"
+        return not skipped and "_costs." not in relative.name
 
     def files(root: Path) -> set[Path]:
-        return {
-            p.relative_to(root)
-            for p in root.rglob("*")
-            if p.is_file() and p.relative_to(root).parts[0] not in {"logs", "benchmarks"}
-        }
+        return {p.relative_to(root) for p in root.rglob("*") if p.is_file() and compared(p.relative_to(root))}
 
     local, slurm = files(local_dir), files(slurm_dir)
     errors = [
