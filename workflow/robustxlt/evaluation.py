@@ -15,6 +15,7 @@ import torch
 
 from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, sorted_batches
 from robustxlt.canonical import read_pairs
+from robustxlt.generalized import result_name
 from robustxlt.perturbation import sample_noise
 from robustxlt.runtime import autocast, configure_threads, evaluation_mode, select_device
 from robustxlt.statistics import encode_outcomes
@@ -88,7 +89,7 @@ class EvaluationSet:
 
     @property
     def name(self) -> str:
-        return self.lang1 if self.lang1 == self.lang2 else f"{self.lang1}-{self.lang2}"
+        return result_name(self.lang1, self.lang2)
 
 
 def evaluate_test_set(

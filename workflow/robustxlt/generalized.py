@@ -23,6 +23,11 @@ def pair_file_name(lang1: str, lang2: str) -> str:
     return f"test-{lang1}-{lang2}.tsv"
 
 
+def result_name(lang1: str, lang2: str) -> str:
+    """The name of a test set's evaluation result: the language, or `l1-l2` for a generalized pair."""
+    return lang1 if lang1 == lang2 else f"{lang1}-{lang2}"
+
+
 def language_pairs(languages: list[str]) -> list[tuple[str, str]]:
     """Every ordered pair of distinct languages, in the order of `languages`."""
     return list(itertools.permutations(languages, 2))

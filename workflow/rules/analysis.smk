@@ -19,13 +19,7 @@ rule aggregate:
     conda:
         "../../envs/analysis.yaml"
     params:
-        expected=[
-            [
-                lang1 if lang1 == lang2 else f"{lang1}-{lang2}"
-                for lang1, lang2, _ in test_sets(run["task"])
-            ]
-            for run in RUNS
-        ],
+        expected=[result_names(run["task"]) for run in RUNS],
     script:
         "../scripts/aggregate.py"
 

@@ -1,5 +1,4 @@
 # Helpers shared by every stage: validated config, the run grid, paths. No rules here.
-import itertools
 import os
 import re
 
@@ -11,6 +10,7 @@ from robustxlt.config import (
     validate_config,
 )
 from robustxlt.figures import FIGURE_FORMATS, FIGURES
+from robustxlt.generalized import language_pairs, pair_file_name, result_name
 from robustxlt.published import paper_model
 from robustxlt.tables import TABLE_FORMATS, TABLES
 
@@ -47,8 +47,15 @@ def test_sets(task):
         [lang, lang, f"{data_dir}/test-{lang}.tsv"]
         for lang in task_languages(config, task)
     ]
-    pairs = itertools.permutations(generalized_languages(config, task), 2)
-    return standard + [[l1, l2, f"{data_dir}/test-{l1}-{l2}.tsv"] for l1, l2 in pairs]
+    pairs = language_pairs(generalized_languages(config, task))
+    return standard + [
+        [l1, l2, f"{data_dir}/{pair_file_name(l1, l2)}"] for l1, l2 in pairs
+    ]
+
+
+def result_names(task):
+    """The evaluation result names of a run of `task` ({name}.json in its eval directory)."""
+    return [result_name(l1, l2) for l1, l2, _ in test_sets(task)]
 
 
 def training_inputs(wildcards):
