@@ -22,7 +22,7 @@ include: "workflow/rules/common.smk"
 wildcard_constraints:
     task="|".join(map(re.escape, TASKS)),
     model="|".join(map(re.escape, MODELS)),
-    method="|".join(map(re.escape, METHODS)),
+    method="|".join(map(re.escape, variant_names())),
     seed=r"\d+",
     lang=r"[a-z]{2,3}",
 

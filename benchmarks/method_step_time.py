@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from robustxlt.methods import make_method
 from robustxlt.training import TrainingSettings, fine_tune
 
 REPO = Path(__file__).resolve().parent.parent
@@ -70,7 +71,7 @@ def main() -> int:
                 settings,
                 seed=1,
                 run={"method": name},
-                method=method,
+                method=make_method(method),
                 threads=args.threads,
             )
             seconds[name] = summary["seconds_per_step"]

@@ -38,6 +38,25 @@ def job_benchmarks(workdir: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def training_steps(workdir: Path) -> list[dict]:
+    """Per training job: seconds per optimizer step, precision and threads, from its training log."""
+    rows = []
+    for log in sorted((workdir / "results").rglob("train_log.jsonl")):
+        events = [json.loads(line) for line in log.read_text().splitlines()]
+        start, end = events[0], events[-1]
+        rows.append(
+            {
+                "run": str(log.parent.relative_to(workdir / "results")),
+                "seconds_per_step": round(end["seconds_per_step"], 4),
+                "steps": end["total_steps"],
+                "best_dev_accuracy": end["best_dev_accuracy"],
+                "precision": start.get("precision", "fp32"),
+                "threads": start["threads"],
+            }
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
@@ -86,17 +105,23 @@ def main() -> int:
         "figures_seconds": round(figures, 1),
         "job_max_rss_mb": float(jobs.max_rss_mb.max()),
         "per_rule": per_rule.round(1).reset_index().to_dict(orient="records"),
+        "per_job": jobs.round(1).to_dict(orient="records"),
+        "training": training_steps(workdir),
         "targets": TARGETS,
     }
-    metrics = pd.read_csv(workdir / "results" / "metrics.csv")
+    metrics = pd.read_csv(workdir / "results" / "metrics.csv", dtype={"strength": str})
     record["english_accuracy"] = (
         metrics[(metrics.lang1 == "en") & (metrics.lang2 == "en")]
-        .groupby(["model", "method"])
-        .accuracy.mean()
+        .fillna({"strength": ""})
+        .groupby(["model", "method", "strength"])
+        .accuracy.agg(["mean", "std", "count"])
         .round(4)
         .reset_index()
         .to_dict(orient="records")
     )
+    selection = workdir / "results" / "selection.csv"
+    if selection.stat().st_size:
+        record["selection"] = pd.read_csv(selection).round(4).to_dict(orient="records")
     out = REPO / "benchmarks" / "results" / f"pipeline-{setup}-{args.cores}cores.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from robustxlt.aggregate import METRIC_COLUMNS, collect_metrics
+from robustxlt.aggregate import METRIC_COLUMNS, SELECTION_COLUMNS, collect_metrics, collect_selections
 
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -38,7 +38,8 @@ def write_run(directory, method, names, seconds):
 
 def test_rows_per_test_set_with_costs_and_the_reference_rows(tmp_path):
     names = ["en", "de", "en-de", "de-en"]
-    runs = [write_run(tmp_path, method, names, seconds) for method, seconds in (("baseline", 100), ("adv", 250))]
+    methods = (("baseline", 100), ("adv@epsilon=0.01", 250))  # adv: the variant its sweep chose
+    runs = [write_run(tmp_path, method, names, seconds) for method, seconds in methods]
     reference = tmp_path / "overlap.csv"
     reference.write_text(
         "task,model,method,seed,lang1,lang2,accuracy,n,model_description,data_description\n"
@@ -46,7 +47,7 @@ def test_rows_per_test_set_with_costs_and_the_reference_rows(tmp_path):
     )
     metrics = collect_metrics(
         [eval_dir for eval_dir, _ in runs],
-        [names, names],
+        {"t": names},
         [b[0] for _, b in runs],
         [b[1] for _, b in runs],
         [reference],
@@ -59,6 +60,7 @@ def test_rows_per_test_set_with_costs_and_the_reference_rows(tmp_path):
     assert set(zip(adv.lang1, adv.lang2)) == {("en", "en"), ("de", "de"), ("en", "de"), ("de", "en")}
     assert (adv.train_seconds == 250).all() and (adv.eval_peak_rss_mb == 100).all()
     assert (adv.outcomes == "a0").all()
+    assert (adv.strength == "epsilon=0.01").all() and on_disk[on_disk.method == "baseline"].strength.isna().all()
     overlap = on_disk[on_disk.method == "lexical_overlap"].iloc[0]
     assert pd.isna(overlap.train_seconds) and pd.isna(overlap.smoothed_accuracy)
 
@@ -66,5 +68,24 @@ def test_rows_per_test_set_with_costs_and_the_reference_rows(tmp_path):
 def test_a_run_missing_a_test_set_is_named(tmp_path):
     eval_dir, (train, evaluation) = write_run(tmp_path, "baseline", ["en"], 100)
     with pytest.raises(FileNotFoundError, match="no result for de-en; delete the directory"):
-        collect_metrics([eval_dir], [["en", "de-en"]], [train], [evaluation], [], tmp_path / "metrics.csv")
+        collect_metrics([eval_dir], {"t": ["en", "de-en"]}, [train], [evaluation], [], tmp_path / "metrics.csv")
     assert not (tmp_path / "metrics.csv").exists()
+
+
+def test_selection_rows_name_every_candidate_and_the_chosen_one(tmp_path):
+    path = tmp_path / "results" / "t" / "m" / "adv" / "selection.json"
+    path.parent.mkdir(parents=True)
+    candidates = [
+        {"variant": "adv@epsilon=0.01", "strength": "epsilon=0.01", "dev_accuracy": 0.7, "best_step": 50},
+        {"variant": "adv@epsilon=0.1", "strength": "epsilon=0.1", "dev_accuracy": 0.5, "best_step": 10},
+    ]
+    candidates = [{**c, "dev_collapsed": False, "chosen": c["dev_accuracy"] == 0.7} for c in candidates]
+    path.write_text(
+        json.dumps({"method": "adv", "selection_seed": 1, "chosen": "adv@epsilon=0.01", "candidates": candidates})
+    )
+    table = collect_selections([path], {"adv": "adversarial"}, tmp_path / "selection.csv")
+    assert list(table.columns) == SELECTION_COLUMNS
+    assert table[["task", "model", "method", "kind"]].drop_duplicates().values.tolist() == [
+        ["t", "m", "adv", "adversarial"]
+    ]
+    assert table.set_index("strength").chosen.to_dict() == {"epsilon=0.01": True, "epsilon=0.1": False}

@@ -268,3 +268,19 @@ def test_real_wordnet_table_from_pinned_archive(tmp_path):
     sample = [Pair("the movie was good and the car was fast", "a quick run in the cold", 0)] * 50
     _, stats = augment_pairs(sample, neighbours, copies=2, seed=0)
     assert stats["fraction_examples_changed"] > 0.9
+
+
+def test_the_substitution_rate_scales_how_many_words_change_and_one_is_the_paper():
+    neighbours = {"good": ["fine", "nice"], "food": ["meal", "dish"], "very": ["quite", "really"]}
+    pairs = [Pair("very good food", "good food very good", 1)] * 50
+    paper, paper_stats = augment_pairs(pairs, neighbours, copies=4, seed=3)
+    same, _ = augment_pairs(pairs, neighbours, copies=4, seed=3, rate=1.0)
+    assert same == paper  # rate 1.0 draws exactly as the released script does
+    _, light = augment_pairs(pairs, neighbours, copies=4, seed=3, rate=0.2)
+    assert light["substitution_rate"] == 0.2 and paper_stats["substitution_rate"] == 1.0
+    # Each word changes with probability rate × 2/3 (a draw of the word itself keeps it).
+    assert light["mean_substitutions_per_sentence"] == pytest.approx(
+        0.2 * paper_stats["mean_substitutions_per_sentence"], rel=0.25
+    )
+    with pytest.raises(ValueError, match="substitution_rate"):
+        augment_pairs(pairs, neighbours, copies=1, seed=0, rate=0.0)

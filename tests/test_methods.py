@@ -31,7 +31,7 @@ def train(method, tiny_model_dir, tiny_task_dir, directory):
         SETTINGS,
         seed=3,
         run=run,
-        method=method,
+        method=make_method(method),
     )
     return load_file(directory / "ckpt" / "model.safetensors"), directory / "log.jsonl"
 

@@ -129,3 +129,9 @@ def test_the_profile_runs_the_smoke_preset_on_a_live_slurm_cluster():
     print(output)
     assert process.returncode == 0, output[-8000:]
     assert "PASSED" in output and "jobs went through Slurm" in output
+
+
+def test_checkpoint_job_headers_are_parsed_with_their_locality():
+    local = check_live_run.JOB_HEADER.match("localcheckpoint select_strength:")
+    remote = check_live_run.JOB_HEADER.match("checkpoint select_strength:")
+    assert (local[1], local[2]) == ("local", "select_strength") and (remote[1], remote[2]) == (None, "select_strength")

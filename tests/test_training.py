@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
@@ -121,3 +122,50 @@ def test_max_length_beyond_the_model_positions_is_refused_before_training(tiny_m
     with pytest.raises(ValueError, match="max_length=128"):
         fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, seed=1, run=RUN)
     assert not (tmp_path / "ckpt").exists() and not (tmp_path / "log.jsonl").exists()
+
+
+def test_a_constant_classifier_is_flagged_collapsed(trained, tiny_task_dir, tmp_path):
+    from robustxlt.evaluation import collapsed
+
+    assert collapsed(np.array([1, 1, 1])) and not collapsed(np.array([1, 0, 1])) and not collapsed(np.array([0]))
+    out, log_file, summary = trained
+    (result,) = zero_shot_accuracy(out, [EvaluationSet("xx", "xx", tiny_task_dir / "test-xx.tsv")], tmp_path, RUN)
+    assert result["collapsed"] is False and summary["dev_collapsed"] is False
+    assert result["train_precision"] == summary["precision"] and result["eval_precision"] in ("fp32", "bf16")
+    dev = [json.loads(line) for line in log_file.read_text().splitlines() if '"dev"' in line]
+    assert all(isinstance(e["collapsed"], bool) for e in dev)
+    # A classifier whose bias dominates predicts one class everywhere: flagged, whatever its accuracy.
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([0.0, 1e4]))
+    constant = tmp_path / "constant"
+    model.save_pretrained(constant)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "robustxlt_training.json"):
+        if (out / name).exists():
+            (constant / name).write_bytes((out / name).read_bytes())
+    (flat,) = zero_shot_accuracy(
+        constant, [EvaluationSet("xx", "xx", tiny_task_dir / "test-xx.tsv")], tmp_path / "c", RUN
+    )
+    assert flat["collapsed"] is True and flat["accuracy"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_frozen_bottom_layers_do_not_move_and_the_top_does(tiny_model_dir, tiny_task_dir, tmp_path):
+    settings = TrainingSettings(**{**SETTINGS.__dict__, "max_steps": 5, "eval_every": 5, "freeze_layers": 1})
+    fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, seed=1, run=RUN)
+    before = load_file(tiny_model_dir / "model.safetensors")
+    after = {k.removeprefix("bert."): v for k, v in load_file(tmp_path / "ckpt" / "model.safetensors").items()}
+    frozen = [k for k in before if k.startswith(("embeddings.", "encoder.layer.0."))]
+    trained = [k for k in before if k.startswith("encoder.layer.1.")]
+    assert frozen and trained
+    assert all(torch.equal(before[k], after[k]) for k in frozen)
+    assert not all(torch.equal(before[k], after[k]) for k in trained)
+    with pytest.raises(ValueError, match="freeze_layers=3 exceeds the 2 layers"):
+        fine_tune(
+            tiny_model_dir,
+            tiny_task_dir,
+            tmp_path / "c2",
+            tmp_path / "l2.jsonl",
+            TrainingSettings(**{**SETTINGS.__dict__, "freeze_layers": 3}),
+            seed=1,
+            run=RUN,
+        )

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
+from robustxlt.config import method_variants, validate_config
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -51,12 +52,21 @@ def test_dry_run_builds_the_dag_in_seconds(preset, tmp_path):
     assert result.returncode == 0, result.stderr
     assert time.perf_counter() - started < 30
     jobs = planned_jobs(result.stdout)
-    config = yaml.safe_load((REPO / (preset or "config.yaml")).read_text())
-    runs = len(config["models"]) * len(config["methods"]) * len(config["seeds"])
-    assert jobs["train"] == len(config["tasks"]) * runs
+    config = validate_config(yaml.safe_load((REPO / (preset or "config.yaml")).read_text()))
+    # Before any selection exists: every seed of the unswept methods, every variant of a sweep on the first seed.
+    unswept, candidates = 0, 0
+    for task in config["tasks"]:
+        for method in config["methods"]:
+            count = len(method_variants(config, task, method))
+            unswept += len(config["seeds"]) if count == 1 else 0
+            candidates += count if count > 1 else 0
+    assert jobs["train"] == len(config["models"]) * (unswept + candidates)
+    assert jobs.get("select_strength", 0) == len(config["models"]) * sum(
+        len(method_variants(config, task, method)) > 1 for task in config["tasks"] for method in config["methods"]
+    )
     assert jobs["prepare_data"] == len(config["tasks"]) and jobs["prepare_model"] == len(config["models"])
     # One evaluation job per run covers every test set of the standard and the generalized setting.
-    assert jobs["evaluate"] == jobs["train"]
+    assert jobs["evaluate"] == len(config["models"]) * unswept
     assert jobs["render"] == len(config["tasks"]) * len(config["models"])
     assert not (tmp_path / "results").exists()
 
@@ -101,17 +111,36 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     assert 0 < test_rows <= config["tasks"]["sameapp"]["embedded"]["n_test"]
     assert (standard.n == test_rows).all()
     assert runs.accuracy.between(0, 1).all() and runs.outcomes.notna().all()
+    # The smoke preset learns: English dev clearly above chance (0.60 is 1.65 binomial std above 0.5 at n = 66),
+    # and the baseline is no constant classifier.
+    summary = json.loads(
+        (tmp_path / "results/sameapp/e5small/baseline/seed1/checkpoint/robustxlt_training.json").read_text()
+    )
+    assert summary["best_dev_accuracy"] >= 0.6 and not summary["dev_collapsed"], summary
+    assert not runs[(runs.method == "baseline") & (runs.lang1 == "en") & (runs.lang2 == "en")].collapsed.any()
+    # The sweep: both σ trained on seed 1, the one best on English dev chosen and the only one evaluated.
+    selection = json.loads((tmp_path / "results/sameapp/e5small/rs-rp/selection.json").read_text())
+    dev = {c["variant"]: c["dev_accuracy"] for c in selection["candidates"]}
+    assert set(dev) == {"rs-rp@sigma=0.01", "rs-rp@sigma=0.03"}
+    assert dev[selection["chosen"]] == max(dev.values())
+    rs_rp = runs[runs.method == "rs-rp"]
+    assert set(rs_rp.strength) == {selection["chosen"].split("@")[1]}
+    others = [v for v in dev if v != selection["chosen"]]
+    assert not (tmp_path / "results/sameapp/e5small" / others[0] / "seed1/eval").exists()
+    chosen_table = (tmp_path / "results" / "tables" / "sameapp_e5small_selection.md").read_text()
+    assert "✓" in chosen_table and "sigma=0.01" in chosen_table and "sigma=0.03" in chosen_table
     assert (runs.train_seconds > 0).all() and (runs.eval_peak_rss_mb > 0).all()
     assert sorted(metrics[metrics.model == "lexical_overlap"].lang1) == sorted(languages)
     table = (tmp_path / "results" / "tables" / "sameapp_e5small_standard.md").read_text()
     assert "SMOKE TEST" in table and all(f" {lang} " in table for lang in languages)
     distances = pd.read_csv(tmp_path / "results" / "distances.csv")
     assert set(distances.lang) == set(languages) and distances.distance_type.nunique() == 6
+    assert f"rs-rp ({selection['chosen'].split('@')[1]})" in table  # the chosen strength is named
     for name in ("distance", "accuracy", "generalized_accuracy", "generalized_improvement"):
         for ext in ("png", "pdf"):
             assert (tmp_path / "results" / "figures" / f"sameapp_e5small_{name}.{ext}").stat().st_size > 1000
 
-    # Re-rendering reads only metrics.csv and distances.csv: no training or evaluation job, in seconds.
+    # Re-rendering reads only metrics.csv, selection.csv and distances.csv: no training or evaluation, in seconds.
     for rendered in ("tables", "figures"):
         for path in (tmp_path / "results" / rendered).iterdir():
             path.unlink()
@@ -158,9 +187,11 @@ def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
 
 
 def test_the_figures_target_needs_only_metrics_and_distances(tmp_path):
-    """With metrics.csv and distances.csv alone (e.g. copied from a cluster), `figures` plans rendering only."""
+    """With metrics.csv, selection.csv and distances.csv alone (e.g. copied from a cluster), `figures` plans
+    rendering only."""
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "metrics.csv").write_text("task,model,method,seed,lang1,lang2,accuracy,n\n")
+    (tmp_path / "results" / "selection.csv").write_text("task,model,method,strength,dev_accuracy,chosen\n")
     (tmp_path / "results" / "distances.csv").write_text("lang,iso639_3,distance_type,distance,source,metric\n")
     result = snakemake("-n", "figures", workdir=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -20,11 +20,11 @@ import pandas as pd
 import yaml
 
 # Rules that run on the submitting host by design: downloads (`localrules`) and the target rule.
-EXPECTED_LOCAL = {"prepare_data", "prepare_model", "synonyms", "all"}
+EXPECTED_LOCAL = {"prepare_data", "prepare_model", "synonyms", "select_strength", "all"}
 # Rules whose jobs must run on the cluster: the expensive ones the profile is for.
 REQUIRED_REMOTE = {"train", "evaluate"}
 
-JOB_HEADER = re.compile(r"^(localrule|rule) (\w+):$")
+JOB_HEADER = re.compile(r"^(local)?(?:rule|checkpoint) (\w+):$")
 JOB_FIELD = re.compile(r"^\s+(\w+): (.*)$")
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.")
 KEY_VALUE = re.compile(r"(\w+)=(\S*)")
@@ -52,7 +52,7 @@ def parse_run_log(text: str) -> tuple[dict[str, SnakemakeJob], str | None, bool]
             jobs[fields["jobid"]] = SnakemakeJob(
                 jobid=fields["jobid"],
                 rule=header[1],
-                local=header[0] == "localrule",
+                local=header[0] == "local",
                 threads=int(fields.get("threads", 1)),
                 resources=resources,
             )

@@ -28,8 +28,11 @@ _WHITESPACE = re.compile(r"(\s+)")
 _TRAIN_FILE = re.compile(r"^train-[^/]*\.tsv$")
 
 
-def perturb_sentence(sentence: str, neighbours: dict[str, list[str]], rng: np.random.Generator) -> tuple[str, int]:
-    """`sentence` with each word that has neighbours redrawn uniformly from itself and them; and the swap count."""
+def perturb_sentence(
+    sentence: str, neighbours: dict[str, list[str]], rng: np.random.Generator, rate: float = 1.0
+) -> tuple[str, int]:
+    """`sentence` with each word that has neighbours redrawn uniformly from itself and them (with probability
+    `rate`; 1.0 = every such word, the paper's script); and the swap count."""
     pieces = _WHITESPACE.split(sentence)  # words at even positions, the whitespace between at odd ones
     substitutions = 0
     for i in range(0, len(pieces), 2):
@@ -39,7 +42,7 @@ def perturb_sentence(sentence: str, neighbours: dict[str, list[str]], rng: np.ra
         if not options and word:
             options = neighbours.get(word.lower())
             recase = word[:1].isupper()
-        if not options:
+        if not options or (rate < 1.0 and rng.random() >= rate):
             continue
         choice = int(rng.integers(len(options) + 1))
         if choice == 0:  # the draw kept the word itself
@@ -54,18 +57,20 @@ def perturb_sentence(sentence: str, neighbours: dict[str, list[str]], rng: np.ra
 
 
 def augment_pairs(
-    pairs: list[Pair], neighbours: dict[str, list[str]], copies: int, seed: int
+    pairs: list[Pair], neighbours: dict[str, list[str]], copies: int, seed: int, rate: float = 1.0
 ) -> tuple[list[Pair], dict]:
     """`copies` perturbed copies of every pair (originals dropped, labels kept), and statistics of the run."""
     if copies < 1:
         raise ValueError(f"copies must be at least 1, got {copies}")
+    if not 0.0 < rate <= 1.0:
+        raise ValueError(f"substitution_rate must be in (0, 1], got {rate}")
     rng = np.random.default_rng(seed)
     augmented: list[Pair] = []
     changed_examples = changed_sentences = substitutions = 0
     for pair in pairs:
         for _ in range(copies):
-            sentence1, count1 = perturb_sentence(pair.sentence1, neighbours, rng)
-            sentence2, count2 = perturb_sentence(pair.sentence2, neighbours, rng)
+            sentence1, count1 = perturb_sentence(pair.sentence1, neighbours, rng, rate)
+            sentence2, count2 = perturb_sentence(pair.sentence2, neighbours, rng, rate)
             augmented.append(Pair(sentence1, sentence2, pair.label))
             substitutions += count1 + count2
             changed_sentences += (count1 > 0) + (count2 > 0)
@@ -74,6 +79,7 @@ def augment_pairs(
     stats = {
         "input_pairs": len(pairs),
         "copies": copies,
+        "substitution_rate": rate,
         "output_pairs": n,
         "seed": seed,
         "table_words": len(neighbours),
@@ -84,7 +90,9 @@ def augment_pairs(
     return augmented, stats
 
 
-def augment_file(train_file: Path, synonyms_file: Path, out_file: Path, copies: int, seed: int) -> dict:
+def augment_file(
+    train_file: Path, synonyms_file: Path, out_file: Path, copies: int, seed: int, rate: float = 1.0
+) -> dict:
     """Write the RS-DA copies of `train_file` (a `train-*.tsv`) to `out_file`, its stats beside it; return the stats."""
     train_file, out_file = Path(train_file), Path(out_file)
     for path, role in ((train_file, "input"), (out_file, "output")):
@@ -93,7 +101,7 @@ def augment_file(train_file: Path, synonyms_file: Path, out_file: Path, copies: 
     if train_file.resolve() == out_file.resolve():
         raise ValueError(f"{out_file}: the augmented copies must not overwrite the original training file")
     neighbours = read_synonym_table(synonyms_file)
-    augmented, stats = augment_pairs(read_pairs(train_file), neighbours, copies, seed)
+    augmented, stats = augment_pairs(read_pairs(train_file), neighbours, copies, seed, rate)
     write_pairs(out_file, augmented)
     table = json.loads(Path(synonyms_file).read_text(encoding="utf-8"))
     stats.update(

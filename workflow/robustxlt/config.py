@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from robustxlt.sweep import base_method, variants
 from robustxlt.tasks import get_task
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
@@ -91,6 +92,10 @@ def validate_config(config: dict, source: str = "config") -> dict:
                 schema,
                 f"{source}: key tasks.{task_name}.methods.{method_name}",
             )
+        for method_name in config["methods"]:
+            for variant, settings in method_variants(config, task_name, method_name).items():
+                if variant != method_name:  # a sweep's variant: its scalar settings must hold together too
+                    _validate_method(settings, schema, f"{source}: key methods.{method_name} (variant {variant})")
         outside = [
             lang
             for lang in task_cfg["generalized"].get("languages", [])
@@ -121,8 +126,19 @@ def _validate_method(settings: dict, schema: dict, where: str) -> None:
 
 
 def method_settings(config: dict, task_name: str, method_name: str) -> dict:
-    """Settings of a method for one task: the method's own, then the task's overrides (later wins)."""
-    return {**config["methods"][method_name], **config["tasks"][task_name].get("methods", {}).get(method_name, {})}
+    """Settings of a method, or of one variant of a sweep (`adversarial@epsilon=0.01`), for one task: the method's
+    own, then the task's overrides (later wins); a variant's swept values replace the lists."""
+    method = base_method(method_name)
+    settings = {**config["methods"][method], **config["tasks"][task_name].get("methods", {}).get(method, {})}
+    if method_name == method:
+        return settings
+    return method_variants(config, task_name, method)[method_name]
+
+
+def method_variants(config: dict, task_name: str, method_name: str) -> dict[str, dict]:
+    """{variant name: scalar settings} of a configured method for one task (one variant, the method itself,
+    when nothing is swept)."""
+    return variants(method_name, method_settings(config, task_name, method_name))
 
 
 def task_languages(config: dict, task_name: str) -> list[str]:

@@ -17,7 +17,14 @@ from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, sort
 from robustxlt.canonical import read_pairs
 from robustxlt.generalized import result_name
 from robustxlt.perturbation import sample_noise
-from robustxlt.runtime import autocast, configure_threads, evaluation_mode, select_device
+from robustxlt.runtime import (
+    attention_implementation,
+    autocast,
+    configure_threads,
+    evaluation_mode,
+    resolve_precision,
+    select_device,
+)
 from robustxlt.statistics import encode_outcomes
 
 log = logging.getLogger(__name__)
@@ -53,12 +60,14 @@ def predict(
     batch_size: int,
     pad_token_id: int,
     smoothing: Smoothing | None = None,
+    precision: str = "fp32",
 ) -> np.ndarray:
-    """Predicted label ids, in the order of `data`: plain, or smoothed by a vote over noisy copies."""
+    """Predicted label ids, in the order of `data`: plain, or smoothed by a vote over noisy copies
+    (`precision` resolved: fp32 or bf16 autocast)."""
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(smoothing.seed) if smoothing else None
     predictions = np.empty(len(data), dtype=np.int64)
-    with evaluation_mode(model), autocast(device):
+    with evaluation_mode(model), autocast(device, precision):
         for indices, batch in iterate_batches(data, sorted_batches(data.lengths(), batch_size), pad_token_id, device):
             batch.pop("labels")
             if smoothing is None:
@@ -67,6 +76,11 @@ def predict(
                 predicted = _vote(model, batch, smoothing, generator)
             predictions[indices] = predicted.cpu().numpy()
     return predictions
+
+
+def collapsed(predictions: np.ndarray) -> bool:
+    """Whether a classifier predicted one class for every example (more than one example)."""
+    return len(predictions) > 1 and bool(np.all(predictions == predictions[0]))
 
 
 def accuracy(predictions: np.ndarray, labels: list[int]) -> float:
@@ -99,15 +113,18 @@ def evaluate_test_set(
     test_set: EvaluationSet,
     batch_size: int,
     smoothing: dict | None,
+    precision: str = "fp32",
 ) -> tuple[dict, dict[str, np.ndarray], list[int]]:
     """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
     data = encode_pairs(tokenizer, read_pairs(test_set.path), training_summary["settings"]["max_length"])
-    predictions = predict(model, data, batch_size, tokenizer.pad_token_id)
+    predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
     columns = {"prediction": predictions}
     result = {
         "lang1": test_set.lang1,
         "lang2": test_set.lang2,
         "accuracy": accuracy(predictions, data.labels),
+        # One predicted class for every example: a constant classifier, whatever its accuracy says.
+        "collapsed": collapsed(predictions),
         "n": len(data),
         # Per-example correctness, paired across runs (same rows, same order): the bootstrap's input.
         "outcomes": encode_outcomes(predictions == np.asarray(data.labels, dtype=np.int64)),
@@ -119,7 +136,7 @@ def evaluate_test_set(
             distribution=smoothing["distribution"],
             seed=training_summary["seed"],
         )
-        columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote)
+        columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote, precision)
         result["smoothed_accuracy"] = accuracy(columns["smoothed_prediction"], data.labels)
         result["smoothing"] = {**smoothing, "sigma_absolute": vote.sigma}
     return result, columns, data.labels
@@ -133,6 +150,7 @@ def zero_shot_accuracy(
     batch_size: int = 64,
     threads: int = 1,
     smoothing: dict | None = None,
+    precision: str = "auto",
 ) -> list[dict]:
     """Evaluate `checkpoint` on every test set, loading it once; write `{name}.json` (accuracy, n, outcomes,
     run keys, which model and data) and `{name}.predictions.tsv` per test set into `out_dir`.
@@ -145,9 +163,12 @@ def zero_shot_accuracy(
 
     configure_threads(threads)
     device = select_device()
+    precision = resolve_precision(precision, device)
     training_summary = json.loads((Path(checkpoint) / "robustxlt_training.json").read_text())
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint).to(device)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, attn_implementation=attention_implementation(device, precision)
+    ).to(device)
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -155,12 +176,16 @@ def zero_shot_accuracy(
     results = []
     for test_set in test_sets:
         started = time.perf_counter()
-        result, columns, labels = evaluate_test_set(model, tokenizer, training_summary, test_set, batch_size, smoothing)
+        result, columns, labels = evaluate_test_set(
+            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision
+        )
         result = {
             **run,
             **result,
             "test_file": str(test_set.path),
             "seconds": time.perf_counter() - started,
+            "train_precision": training_summary.get("precision", "fp32"),
+            "eval_precision": precision,
             "model_description": training_summary["model_description"],
             "data_description": training_summary["data_description"],
         }

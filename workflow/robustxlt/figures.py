@@ -31,6 +31,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from robustxlt.lexical_overlap import REFERENCE_MODEL  # noqa: E402
 from robustxlt.tables import (  # noqa: E402
     AVERAGE,
+    COLLAPSED,
     LEVEL,
     REFERENCE_LABEL,
     SOURCE,
@@ -234,6 +235,11 @@ def accuracy_figure(results: Results) -> Figure:
         f"Bars: mean accuracy; error bars: ± 1 std over seeds, or with one seed the {level}% binomial interval over "
         f"test examples. Black ticks: {REFERENCE_LABEL}. avg: mean over all languages including {SOURCE}."
         + (" Diamonds: the paper's published value for the method's kind." if results.paper else "")
+        + (
+            f" {COLLAPSED}: a seed predicted one class for every test example (collapsed)."
+            if results.any_collapsed
+            else ""
+        )
     )
     title = "zero-shot accuracy per language (standard setting)"
     if ours.empty:
@@ -261,12 +267,16 @@ def accuracy_figure(results: Results) -> Figure:
         centres = [bar.get_x() + bar.get_width() / 2 for bar in container]
         ax.errorbar(centres, values.accuracy, yerr=values.error, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=1.5)
         _paper_markers(ax, results, method, centres, order)
+        for centre, lang, height in zip(centres, order, values.accuracy):
+            if results.collapsed(method, lang, lang) and not pd.isna(height):
+                ax.text(centre, height + 1, COLLAPSED, ha="center", va="bottom", fontsize=9, color="firebrick")
     _reference_ticks(ax, frame[frame.method == REFERENCE_MODEL].set_index("lang1"), order)
     low = np.nanmin(np.concatenate([ours.accuracy - ours.error.fillna(0), frame.accuracy]))
     ax.set_ylim(max(0.0, 10 * math.floor((low - 5) / 10)), 100)
     ax.set_xlabel("test language (avg: mean over languages)")
     ax.set_ylabel("accuracy (%)")
     handles, names = ax.get_legend_handles_labels()
+    names = [results.label(name) if name in results.methods else name for name in names]
     unique = dict(zip(names, handles))  # the paper's marker is drawn once per method: one legend entry
     ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     return fig
@@ -353,7 +363,7 @@ def generalized_figure(results: Results, what: str) -> Figure:
         matrix = _pair_matrix(panel, "value", languages)
         annot = _annotations(matrix, _pair_matrix(panel, "significant", languages) if what == "improvement" else None)
         _heatmap(ax, matrix, annot, cmap, norm, label)
-        ax.set_title(method, fontsize=11)
+        ax.set_title(results.label(method), fontsize=11)
     for ax in axes.flat[len(methods) :]:
         ax.axis("off")
     return fig
@@ -437,8 +447,10 @@ def render_all(
     setup: str,
     paper_reference: str | None = None,
     n_boot: int = 2000,
+    selection_file: Path | None = None,
 ) -> list[Path]:
-    """All tables and figures of one (task, model) from metrics.csv and distances.csv; returns the paths written.
+    """All tables and figures of one (task, model) from metrics.csv and distances.csv (and selection.csv, the
+    English-dev record of strength sweeps); returns the paths written.
 
     `paper_reference`: the paper's encoder ("mbert" or "xlmr-large", see published.paper_model) whose published
     rows sit beside ours, or None.
@@ -454,5 +466,6 @@ def render_all(
         setup,
         paper_reference,
         n_boot,
+        selection_file,
     )
     return write_tables(results, Path(tables_dir)) + write_figures(results, Path(figures_dir))

@@ -35,13 +35,18 @@ def classification_head(model: torch.nn.Module) -> Callable[[torch.Tensor], torc
 
 
 def loss_functions(
-    model: torch.nn.Module, batch: dict[str, torch.Tensor], device: torch.device, injection: str = "embeddings"
+    model: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    device: torch.device,
+    injection: str = "embeddings",
+    precision: str = "fp32",
 ) -> tuple[LossOf, Embed]:
-    """The batch's loss as a function of the tensor δ is added to, and that tensor."""
+    """The batch's loss as a function of the tensor δ is added to, and that tensor (`precision` resolved:
+    fp32 or bf16 autocast)."""
     without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
 
     def clean_loss() -> torch.Tensor:
-        with autocast(device):
+        with autocast(device, precision):
             return model(**batch).loss
 
     if injection == "embeddings":
@@ -49,7 +54,7 @@ def loss_functions(
         def loss_of(embeds: torch.Tensor | None) -> torch.Tensor:
             if embeds is None:
                 return clean_loss()
-            with autocast(device):
+            with autocast(device, precision):
                 return model(inputs_embeds=embeds, **without_ids).loss
 
         def embed() -> torch.Tensor:
@@ -63,11 +68,11 @@ def loss_functions(
         def loss_of(hidden: torch.Tensor | None) -> torch.Tensor:
             if hidden is None:
                 return clean_loss()
-            with autocast(device):
+            with autocast(device, precision):
                 return F.cross_entropy(head(hidden).float(), batch["labels"])
 
         def embed() -> torch.Tensor:
-            with autocast(device):
+            with autocast(device, precision):
                 return model.base_model(**inputs).last_hidden_state
 
         return loss_of, embed

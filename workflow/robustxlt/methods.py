@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 
@@ -25,6 +25,19 @@ from robustxlt.perturbation import ascent_step, init_delta, project, sample_nois
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]
 # embed() gives the batch's tensor at the injection point, attached to the graph (what produced it trains).
 Embed = Callable[[], torch.Tensor]
+
+
+class Method(Protocol):
+    """A training objective: back-propagates one batch's loss into the parameters' gradients."""
+
+    kind: ClassVar[str]
+    injection: str
+
+    def backward(
+        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
+    ) -> float: ...
+
+    def absolute(self, unit: float) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class SynonymAugmentation(Baseline):
 
     kind: ClassVar[str] = "synonym_augmentation"
     copies: int = 10
+    # Probability that a word with neighbours is redrawn (1.0: every such word, the paper's script).
+    substitution_rate: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,7 +172,7 @@ class FreeLB(_EpsilonBall):
 METHODS = {cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB)}
 
 
-def make_method(settings: dict):
+def make_method(settings: dict) -> Method:
     """The objective of a configured method, e.g. {"kind": "adversarial", "epsilon": 0.5, "steps": 3}."""
     settings = dict(settings)
     kind = settings.pop("kind")

@@ -84,8 +84,14 @@ def decode_outcomes(hex_string: str, n: int) -> np.ndarray:
 
 def read_metrics(path: Path) -> pd.DataFrame:
     """metrics.csv with `outcomes` kept as text (hex of digits only would be read as a number, losing zeros)."""
-    metrics = pd.read_csv(path, dtype={"outcomes": str})
+    metrics = pd.read_csv(path, dtype={"outcomes": str, "strength": str})
     metrics["outcomes"] = metrics["outcomes"].fillna("")  # an empty test set writes an empty field
+    # Columns later versions added: a metrics.csv from an earlier run still renders.
+    if "collapsed" not in metrics:
+        metrics["collapsed"] = np.nan
+    metrics["strength"] = (
+        metrics.get("strength", pd.Series(index=metrics.index, dtype=object)).astype(object).fillna("")
+    )
     return metrics
 
 

@@ -73,6 +73,29 @@ class Results:
     distances: pd.DataFrame
     paper: tuple[PublishedRow, ...]
     n_boot: int
+    selection: pd.DataFrame  # every swept variant's English dev accuracy (selection.csv rows of this task/model)
+
+    @cached_property
+    def strengths(self) -> dict[str, str]:
+        """The chosen strength of each swept method, e.g. {"adversarial": "epsilon=0.01"}."""
+        return {m: s for m, s in zip(self.runs.method, self.runs.strength) if s}
+
+    @cached_property
+    def _collapsed(self) -> set[tuple[str, str, str]]:
+        flagged = self.runs[self.runs.collapsed.astype(str).str.lower() == "true"]
+        return set(zip(flagged.method, flagged.lang1, flagged.lang2))
+
+    @property
+    def any_collapsed(self) -> bool:
+        return bool(self._collapsed)
+
+    def collapsed(self, method: str, lang1: str, lang2: str) -> bool:
+        """Whether a seed of `method` predicted one class for every example of this test set."""
+        return (method, lang1, lang2) in self._collapsed
+
+    def label(self, method: str) -> str:
+        """The method's name with its chosen strength, e.g. `adversarial (epsilon=0.01)`."""
+        return f"{method} ({self.strengths[method]})" if method in self.strengths else method
 
     @cached_property
     def _summary_rows(self) -> dict[tuple[str, str, str], Any]:
@@ -161,8 +184,10 @@ def load_results(
     setup: str,
     paper_reference: str | None = None,
     n_boot: int = 2000,
+    selection_file: Path | None = None,
 ) -> Results:
-    """Read metrics.csv and distances.csv, keep one (task, model), and compute every statistic the outputs show.
+    """Read metrics.csv and distances.csv (and selection.csv, the English-dev record of strength sweeps, when
+    given), keep one (task, model), and compute every statistic the outputs show.
 
     `paper_reference` names the paper's encoder ("mbert" or "xlmr-large") whose published rows sit beside ours.
     """
@@ -204,7 +229,15 @@ def load_results(
         distances=distances,
         paper=published_rows(task, paper_reference) if paper_reference else (),
         n_boot=n_boot,
+        selection=_selection_rows(selection_file, task, model),
     )
+
+
+def _selection_rows(selection_file: Path | None, task: str, model: str) -> pd.DataFrame:
+    if selection_file is None or Path(selection_file).stat().st_size == 0:
+        return pd.DataFrame(columns=["method", "strength", "dev_accuracy", "chosen"])
+    selection = pd.read_csv(selection_file)
+    return selection[(selection.task == task) & (selection.model == model)]
 
 
 _DELTA = ("improvement", "ci_low", "ci_high")
@@ -265,15 +298,42 @@ def _methods_note(results: Results) -> str:
 Row = tuple[dict[str, str], dict[str, Any]]  # (display cells, CSV numbers) of one table row
 
 
+COLLAPSED = "†"  # marks a cell where a seed's predictions were all one class
+
+
+def _collapse_mark(results: Results, method: str, lang1: str, lang2: str) -> str:
+    return f" {COLLAPSED}" if results.collapsed(method, lang1, lang2) else ""
+
+
+def _collapse_note(results: Results) -> str:
+    if not results.any_collapsed:
+        return ""
+    return (
+        f"{COLLAPSED}: at least one seed predicted one class for every test example (a collapsed, constant classifier)."
+    )
+
+
+def _strength_note(results: Results) -> str:
+    if not results.strengths:
+        return ""
+    return (
+        "Strengths in parentheses were chosen on English dev among the listed values (see the selection table); "
+        "no target-language data took part in the choice."
+    )
+
+
 def _our_row(results: Results, method: str, columns: list[str], delta_column: str) -> Row:
     stats = {c: results.mean(method, c, c) for c in columns}
     average_delta = results.improvement(method, AVERAGE, AVERAGE)
     seeds = next((s for s in (stats[AVERAGE], *stats.values()) if s is not None), None)
-    display = {"method": method, **{c: _mean_std(stats[c]) for c in columns}}
+    display = {"method": results.label(method)}
+    display |= {c: _mean_std(stats[c]) + _collapse_mark(results, method, c, c) for c in columns}
     display |= {delta_column: "–" if method == results.baseline else _delta_ci(average_delta), "seeds": _seeds(seeds)}
     numbers = {"row": method, "row_type": "ours", "method": method, "kind": results.method_kinds.get(method, "")}
+    numbers["strength"] = results.strengths.get(method, "")
     for c in columns:
         numbers |= _accuracy_numbers(stats[c], f"{c}_pct")
+        numbers[f"{c}_collapsed"] = results.collapsed(method, c, c)
     return display, numbers | _delta_numbers(average_delta, f"{AVERAGE}_excl_{SOURCE}") | {"seeds": _seeds(seeds)}
 
 
@@ -344,6 +404,8 @@ def standard_table(results: Results) -> Table:
         _ci_note(results),
         _paper_note(results),
         _methods_note(results),
+        _strength_note(results),
+        _collapse_note(results),
     ]
     header = ["method", *columns, delta_column, "seeds"]
     return Table(
@@ -367,7 +429,7 @@ def improvement_table(results: Results) -> Table:
     rows = [*results.languages, AVERAGE]
     display = pd.DataFrame(
         {"language": [f"avg excl. {SOURCE}" if r == AVERAGE else r for r in rows]}
-        | {m: [_delta_ci(results.improvement(m, r, r)) for r in rows] for m in results.compared}
+        | {results.label(m): [_delta_ci(results.improvement(m, r, r)) for r in rows] for m in results.compared}
     )
     standard = results.delta[(results.delta.lang1 == results.delta.lang2) & results.delta.lang1.isin(rows)]
     notes = [
@@ -501,7 +563,7 @@ def cost_table(results: Results) -> Table:
     means, stds, peaks = grouped.mean(), grouped.std(), grouped.max()
     display, numbers = [], []
     for method in results.methods:
-        row, raw = {"method": method}, {"method": method, "kind": results.method_kinds.get(method, "")}
+        row, raw = {"method": results.label(method)}, {"method": method, "kind": results.method_kinds.get(method, "")}
         for column, label in COSTS.items():
             memory = column.endswith("_mb")  # a peak: the largest over seeds is what a job must be given
             value = (peaks if memory else means)[column]
@@ -648,6 +710,54 @@ def write_table(table: Table, provenance: Provenance, stem: Path) -> list[Path]:
     ]
 
 
+def selection_table(results: Results) -> Table:
+    """Every variant of each swept method with its English dev accuracy on the selection seed; the chosen one."""
+    selection = results.selection
+    display, numbers = [], []
+    for method in results.methods:
+        for row in selection[selection.method == method].itertuples(index=False):
+            chosen = str(row.chosen).lower() == "true"
+            collapsed = str(getattr(row, "dev_collapsed", False)).lower() == "true"
+            display.append(
+                {
+                    "method": method,
+                    "strength": row.strength,
+                    "English dev accuracy (%)": _pct(row.dev_accuracy) + (f" {COLLAPSED}" if collapsed else ""),
+                    "best step": str(int(row.best_step)),
+                    "chosen": "✓" if chosen else "",
+                }
+            )
+            numbers.append(
+                {
+                    "method": method,
+                    "kind": results.method_kinds.get(method, ""),
+                    "strength": row.strength,
+                    "seed": int(row.seed),
+                    "dev_accuracy_pct": 100 * row.dev_accuracy,
+                    "best_step": int(row.best_step),
+                    "dev_collapsed": collapsed,
+                    "chosen": chosen,
+                }
+            )
+    if not display:
+        notes = "No method lists several values for a strength setting: nothing was selected."
+    else:
+        seeds = ", ".join(str(int(s)) for s in sorted(set(selection.seed)))
+        notes = (
+            f"Strength sweeps: each listed value trained on seed {seeds}; the value with the best English dev accuracy "
+            "(ties: the first listed) is chosen, trained on the other seeds and evaluated zero-shot. Only English dev "
+            f"is read: target-language test data never takes part. {COLLAPSED}: the best checkpoint predicted one "
+            "class for every dev example."
+        )
+    columns = ["method", "strength", "English dev accuracy (%)", "best step", "chosen"]
+    return Table(
+        "strength selection on English dev",
+        notes,
+        pd.DataFrame(display, columns=columns),
+        pd.DataFrame(numbers),
+    )
+
+
 # File name suffix → table; a rule's outputs are {task}_{model}_{name}.{format} for every name and format.
 TABLES: dict[str, Callable[[Results], Table]] = {
     "standard": standard_table,
@@ -656,6 +766,7 @@ TABLES: dict[str, Callable[[Results], Table]] = {
     "generalized_pairs": generalized_pairs_table,
     "costs": cost_table,
     "correlations": correlation_table,
+    "selection": selection_table,
 }
 TABLE_FORMATS = ("md", "tex", "csv")
 

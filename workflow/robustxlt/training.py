@@ -15,14 +15,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.batching import encode_pairs, iterate_batches, length_grouped_batches
+from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.canonical import read_manifest, read_pairs
-from robustxlt.evaluation import accuracy, predict
+from robustxlt.evaluation import accuracy, collapsed, predict
 from robustxlt.injection import loss_functions, mean_hidden_norm
-from robustxlt.methods import make_method
+from robustxlt.methods import Baseline, Method
 from robustxlt.models import describe_model
 from robustxlt.perturbation import mean_token_norm
-from robustxlt.runtime import configure_threads, seed_everything, select_device
+from robustxlt.runtime import (
+    attention_implementation,
+    configure_threads,
+    resolve_precision,
+    seed_everything,
+    select_device,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +49,13 @@ class TrainingSettings:
     adam_epsilon: float = 1e-8
     max_grad_norm: float = 1.0
     freeze_word_embeddings: bool = False
+    # Freeze the embedding layer and the bottom N transformer layers (0: none): the backward pass stops there.
+    freeze_layers: int = 0
     eval_batch_size: int = 64
     length_group_size: int = 50
     log_every: int = 10
+    # auto: bf16 autocast where the device computes bf16 natively (runtime.resolve_precision), else fp32.
+    precision: str = "auto"
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainingSettings:
@@ -90,6 +100,230 @@ def _save_checkpoint(model, tokenizer, directory: Path) -> None:
     os.replace(tmp, directory)
 
 
+def load_model(model_dir: Path, labels: list[str], settings: TrainingSettings, device: torch.device, precision: str):
+    """The tokenizer and a sequence classifier with a fresh head for `labels`; refuse a max_length the model
+    cannot take (it would index past the position embeddings, possibly hours into a run)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={name: i for i, name in enumerate(labels)},
+        attn_implementation=attention_implementation(device, precision),
+    ).to(device)
+    if settings.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    if settings.freeze_layers:
+        freeze_bottom_layers(model, settings.freeze_layers, model_dir)
+    max_positions = min(tokenizer.model_max_length, getattr(model.config, "max_position_embeddings", math.inf))
+    if settings.max_length > max_positions:
+        raise ValueError(
+            f"training setting max_length={settings.max_length} exceeds what {model_dir} accepts ({max_positions}); "
+            "lower training.max_length"
+        )
+    model.train()
+    return model, tokenizer
+
+
+def freeze_bottom_layers(model: torch.nn.Module, count: int, model_dir: Path) -> None:
+    """Freeze the embedding layer and the first `count` transformer layers (BERT and XLM-R encoders)."""
+    encoder = getattr(model.base_model, "encoder", None)
+    layers = getattr(encoder, "layer", None)
+    if layers is None or not hasattr(model.base_model, "embeddings"):
+        raise ValueError(
+            f"training setting freeze_layers: {model_dir} ({model.config.model_type}) has no BERT-style encoder "
+            "layers to freeze; set freeze_layers to 0"
+        )
+    if count > len(layers):
+        raise ValueError(
+            f"training setting freeze_layers={count} exceeds the {len(layers)} layers of {model_dir}; lower it"
+        )
+    model.base_model.embeddings.requires_grad_(False)
+    for layer in layers[:count]:
+        layer.requires_grad_(False)
+
+
+def perturbation_units(model, objective: Method, english: EncodedPairs, settings: TrainingSettings, pad_id: int):
+    """(unit, embedding_unit): the unit of ε and σ at the method's injection point, and at the word embeddings.
+
+    Both come from the original English train file, so RS-DA's copies do not change the scale: the mean norm of
+    its tokens' embeddings, or of its tokens' last hidden states in the pretrained encoder.
+    """
+    vocabulary = torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
+    embedding_unit = mean_token_norm(model.get_input_embeddings().weight, vocabulary)
+    if objective.injection == "hidden":
+        return mean_hidden_norm(model, english, settings.eval_batch_size, pad_id), embedding_unit
+    return embedding_unit, embedding_unit
+
+
+def delta_generator(seed: int, device: torch.device) -> torch.Generator:
+    """δ draws get their own generator, seeded apart from torch's global one (dropout), so the two never share
+    a random stream and δ draws never shift the dropout masks."""
+    return torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
+
+
+@dataclass
+class Run:
+    """Everything one training run works with, prepared before the first step."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    precision: str
+    settings: TrainingSettings
+    objective: Method
+    train: EncodedPairs
+    dev: EncodedPairs
+    total_steps: int
+    optimizer: torch.optim.Optimizer
+    schedule: object
+    unit: float
+    generator: torch.Generator
+    rng: np.random.Generator
+    trace: JsonLinesLog
+    checkpoint_dir: Path
+
+    def log_start(self, run_keys: dict, steps_per_epoch: int) -> None:
+        """The log's first line: what is trained, how, where, and the perturbation sizes in absolute units."""
+        method = {"kind": self.objective.kind, **dataclasses.asdict(self.objective), "perturbation_unit": self.unit}
+        self.trace.write(
+            "start",
+            run=run_keys,
+            settings=dataclasses.asdict(self.settings),
+            device=str(self.device),
+            precision=self.precision,
+            threads=torch.get_num_threads(),
+            method=method | self.objective.absolute(self.unit),
+            train_examples=len(self.train),
+            dev_examples=len(self.dev),
+            total_steps=self.total_steps,
+            steps_per_epoch=steps_per_epoch,
+            trainable_parameters=sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+        )
+        log.info(
+            "training %s: %d examples, %d optimizer steps on %s (%s)",
+            run_keys, len(self.train), self.total_steps, self.device, self.precision,
+        )  # fmt: skip
+
+    def outcome(self, state: LoopState) -> dict:
+        """What the finished run records about itself: settings, the best dev checkpoint, its costs."""
+        elapsed = time.perf_counter() - state.started
+        return {
+            "settings": dataclasses.asdict(self.settings),
+            "precision": self.precision,
+            "best_step": state.best_step,
+            "best_dev_accuracy": state.best_dev_accuracy,
+            "dev_collapsed": state.best_collapsed,
+            "total_steps": self.total_steps,
+            "skipped_updates": state.skipped,
+            "train_seconds": elapsed,
+            "dev_eval_seconds": state.eval_seconds,
+            "seconds_per_step": (elapsed - state.eval_seconds) / self.total_steps,
+            "injection": self.objective.injection,
+            "perturbation_unit": self.unit,
+        }
+
+
+@dataclass
+class LoopState:
+    """What the loop carries from step to step."""
+
+    step: int = 0
+    micro: int = 0
+    step_loss: float = 0.0
+    running_loss: float = 0.0
+    logged_steps: int = 0
+    skipped: int = 0
+    best_step: int = -1
+    best_dev_accuracy: float = -1.0
+    best_collapsed: bool = False  # the best checkpoint predicts one class on dev
+    eval_seconds: float = 0.0
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+
+def evaluate_dev(run: Run, state: LoopState) -> None:
+    """English dev accuracy now; keep the checkpoint when it is the best so far."""
+    eval_started = time.perf_counter()
+    predictions = predict(
+        run.model, run.dev, run.settings.eval_batch_size, run.tokenizer.pad_token_id, precision=run.precision
+    )
+    dev_accuracy = accuracy(predictions, run.dev.labels)
+    improved = dev_accuracy > state.best_dev_accuracy
+    if improved:
+        state.best_step, state.best_dev_accuracy = state.step, dev_accuracy
+        state.best_collapsed = collapsed(predictions)
+        _save_checkpoint(run.model, run.tokenizer, run.checkpoint_dir)
+    state.eval_seconds += time.perf_counter() - eval_started
+    elapsed = time.perf_counter() - state.started
+    run.trace.write(
+        "dev",
+        step=state.step,
+        dev_accuracy=dev_accuracy,
+        best=improved,
+        collapsed=collapsed(predictions),
+        elapsed=elapsed,
+    )
+    log.info(
+        "step %d/%d: dev accuracy %.4f%s", state.step, run.total_steps, dev_accuracy, " (best)" if improved else ""
+    )
+
+
+def optimizer_step(run: Run, state: LoopState) -> bool:
+    """Clip and apply the accumulated gradients; skip an update whose gradients are not finite (an overflow,
+    e.g. from a large adversarial δ, must not poison the weights). True when the weights moved."""
+    grad_norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.max_grad_norm)
+    if not torch.isfinite(grad_norm):
+        state.skipped += 1
+        run.trace.write("skipped", step=state.step, grad_norm=float(grad_norm), loss=state.step_loss)
+        run.optimizer.zero_grad(set_to_none=True)
+        state.step_loss = 0.0
+        if state.skipped > max(10, run.total_steps // 10):
+            raise FloatingPointError(f"{state.skipped} updates with non-finite gradients; lower the learning rate or ε")
+        return False
+    run.optimizer.step()
+    run.schedule.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    state.step += 1
+    state.running_loss, state.step_loss = state.running_loss + state.step_loss, 0.0
+    state.logged_steps += 1
+    if state.step % run.settings.log_every == 0 or state.step == run.total_steps:
+        run.trace.write(
+            "train",
+            step=state.step,
+            loss=state.running_loss / state.logged_steps,
+            lr=run.schedule.get_last_lr()[0],
+            grad_norm=float(grad_norm),
+            elapsed=time.perf_counter() - state.started,
+        )
+        state.running_loss, state.logged_steps = 0.0, 0
+    return True
+
+
+def train_steps(run: Run) -> LoopState:
+    """The shared loop: each method back-propagates its loss; accumulation, clipping, the optimizer step, logging
+    and English-dev checkpoint selection are the same for all."""
+    settings, state = run.settings, LoopState()
+    accumulation = settings.gradient_accumulation
+    pad_id = run.tokenizer.pad_token_id
+    while state.step < run.total_steps:
+        batches = length_grouped_batches(run.train.lengths(), settings.batch_size, settings.length_group_size, run.rng)
+        for _, batch in iterate_batches(run.train, batches, pad_id, run.device):
+            loss_of, embed = loss_functions(run.model, batch, run.device, run.objective.injection, run.precision)
+            mask = batch["attention_mask"]
+            loss = run.objective.backward(loss_of, embed, mask, 1.0 / accumulation, run.unit, run.generator)
+            state.step_loss += loss / accumulation
+            state.micro += 1
+            if state.micro % accumulation or not optimizer_step(run, state):
+                continue
+            if state.step % settings.eval_every == 0 or state.step == run.total_steps:
+                evaluate_dev(run, state)
+            if state.step == run.total_steps:
+                break
+    return state
+
+
 def fine_tune(
     model_dir: Path,
     data_dir: Path,
@@ -98,7 +332,7 @@ def fine_tune(
     settings: TrainingSettings,
     seed: int,
     run: dict,
-    method: dict | None = None,
+    method: Method | None = None,
     threads: int = 1,
     train_file: Path | None = None,
 ) -> dict:
@@ -108,32 +342,14 @@ def fine_tune(
     The checkpoint is assembled in `out_dir`.partial and moved into place only when training has finished,
     so an interrupted job never leaves a complete-looking checkpoint.
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     configure_threads(threads)
     seed_everything(seed)
     device = select_device()
+    precision = resolve_precision(settings.precision, device)
     out_dir, data_dir = Path(out_dir), Path(data_dir)
     manifest = read_manifest(data_dir / "manifest.json")
-    labels = manifest["labels"]
-
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={name: i for i, name in enumerate(labels)},
-    ).to(device)
-    if settings.freeze_word_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
-    model.train()
-    # Longer inputs would index past the position embeddings, possibly hours into a run: refuse now.
-    max_positions = min(tokenizer.model_max_length, getattr(model.config, "max_position_embeddings", math.inf))
-    if settings.max_length > max_positions:
-        raise ValueError(
-            f"training setting max_length={settings.max_length} exceeds what {model_dir} accepts ({max_positions}); "
-            "lower training.max_length"
-        )
+    objective = method or Baseline()
+    model, tokenizer = load_model(model_dir, manifest["labels"], settings, device, precision)
 
     english = encode_pairs(tokenizer, read_pairs(data_dir / "train-en.tsv"), settings.max_length)
     train = encode_pairs(tokenizer, read_pairs(train_file), settings.max_length) if train_file else english
@@ -141,130 +357,50 @@ def fine_tune(
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
     total_steps = settings.max_steps or math.ceil(settings.epochs * steps_per_epoch)
     optimizer, schedule = _optimizer_and_schedule(model, settings, total_steps)
-    rng = np.random.default_rng(seed)
-    objective = make_method(method or {"kind": "baseline"})
-    # The unit of ε and σ, from the original English train file (so RS-DA's copies do not change the scale):
-    # the mean norm of its tokens' embeddings, or of its tokens' last hidden states in the pretrained encoder.
-    embedding_unit = mean_token_norm(
-        model.get_input_embeddings().weight, torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
-    )
-    if objective.injection == "hidden":
-        unit = mean_hidden_norm(model, english, settings.eval_batch_size, tokenizer.pad_token_id)
-    else:
-        unit = embedding_unit
-    # δ draws get their own generator, seeded apart from torch's global one (dropout), so the two never
-    # share a random stream and δ draws never shift the dropout masks.
-    generator = torch.Generator(device=device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
+    unit, embedding_unit = perturbation_units(model, objective, english, settings, tokenizer.pad_token_id)
 
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    trace = JsonLinesLog(Path(log_file))
-    trace.write(
-        "start",
-        run=run,
-        settings=dataclasses.asdict(settings),
-        device=str(device),
-        threads=torch.get_num_threads(),
-        method={
-            "kind": objective.kind,
-            **dataclasses.asdict(objective),
-            "perturbation_unit": unit,
-            **objective.absolute(unit),
-        },
-        train_examples=len(train),
-        dev_examples=len(dev),
+    training = Run(
+        model=model,
+        tokenizer=tokenizer,
+        device=device,
+        precision=precision,
+        settings=settings,
+        objective=objective,
+        train=train,
+        dev=dev,
         total_steps=total_steps,
-        steps_per_epoch=steps_per_epoch,
-        trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        optimizer=optimizer,
+        schedule=schedule,
+        unit=unit,
+        generator=delta_generator(seed, device),
+        rng=np.random.default_rng(seed),
+        trace=JsonLinesLog(Path(log_file)),
+        checkpoint_dir=partial / "checkpoint",
     )
-    log.info("training %s: %d examples, %d optimizer steps on %s", run, len(train), total_steps, device)
-
-    best = {"step": -1, "dev_accuracy": -1.0}
-    started = time.perf_counter()
-    step, micro, step_loss, running_loss, logged_steps, eval_seconds, skipped = 0, 0, 0.0, 0.0, 0, 0.0, 0
-
-    def evaluate_dev() -> None:
-        nonlocal eval_seconds
-        eval_started = time.perf_counter()
-        dev_accuracy = accuracy(predict(model, dev, settings.eval_batch_size, tokenizer.pad_token_id), dev.labels)
-        improved = dev_accuracy > best["dev_accuracy"]
-        if improved:
-            best.update(step=step, dev_accuracy=dev_accuracy)
-            _save_checkpoint(model, tokenizer, partial / "checkpoint")
-        eval_seconds += time.perf_counter() - eval_started
-        trace.write("dev", step=step, dev_accuracy=dev_accuracy, best=improved, elapsed=time.perf_counter() - started)
-        log.info("step %d/%d: dev accuracy %.4f%s", step, total_steps, dev_accuracy, " (best)" if improved else "")
-
-    while step < total_steps:
-        batches = length_grouped_batches(train.lengths(), settings.batch_size, settings.length_group_size, rng)
-        for _, batch in iterate_batches(train, batches, tokenizer.pad_token_id, device):
-            loss_of, embed = loss_functions(model, batch, device, objective.injection)
-            step_loss += (
-                objective.backward(
-                    loss_of, embed, batch["attention_mask"], 1.0 / settings.gradient_accumulation, unit, generator
-                )
-                / settings.gradient_accumulation
-            )
-            micro += 1
-            if micro % settings.gradient_accumulation:
-                continue
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
-            if not torch.isfinite(grad_norm):
-                # An overflow (e.g. a large adversarial δ) must not poison the weights: skip this update.
-                skipped += 1
-                trace.write("skipped", step=step, grad_norm=float(grad_norm), loss=step_loss)
-                optimizer.zero_grad(set_to_none=True)
-                step_loss = 0.0
-                if skipped > max(10, total_steps // 10):
-                    raise FloatingPointError(
-                        f"{skipped} updates with non-finite gradients; lower the learning rate or ε"
-                    )
-                continue
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            running_loss, step_loss, logged_steps = running_loss + step_loss, 0.0, logged_steps + 1
-            if step % settings.log_every == 0 or step == total_steps:
-                trace.write(
-                    "train",
-                    step=step,
-                    loss=running_loss / logged_steps,
-                    lr=schedule.get_last_lr()[0],
-                    grad_norm=float(grad_norm),
-                    elapsed=time.perf_counter() - started,
-                )
-                running_loss, logged_steps = 0.0, 0
-            if step % settings.eval_every == 0 or step == total_steps:
-                evaluate_dev()
-            if step == total_steps:
-                break
-
-    elapsed = time.perf_counter() - started
+    training.log_start(run, steps_per_epoch)
+    state = train_steps(training)
     summary = {
         "run": run,
         "seed": seed,
-        "settings": dataclasses.asdict(settings),
-        "best_step": best["step"],
-        "best_dev_accuracy": best["dev_accuracy"],
-        "total_steps": total_steps,
-        "skipped_updates": skipped,
-        "train_seconds": elapsed,
-        "dev_eval_seconds": eval_seconds,
-        "seconds_per_step": (elapsed - eval_seconds) / total_steps,
-        "labels": labels,
-        "injection": objective.injection,
-        "perturbation_unit": unit,
+        **training.outcome(state),
+        "labels": manifest["labels"],
         # Smoothed prediction perturbs the word embeddings, whatever the training method's injection point.
         "embedding_unit": embedding_unit,
         "model_description": describe_model(model_dir),
         "data_description": manifest["description"],
     }
-    (partial / "checkpoint" / "robustxlt_training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    publish(summary, training.trace, training.checkpoint_dir, out_dir)
+    return summary
+
+
+def publish(summary: dict, trace: JsonLinesLog, checkpoint: Path, out_dir: Path) -> None:
+    """Record the run's outcome in the checkpoint and the log, then move the checkpoint into place."""
+    (checkpoint / "robustxlt_training.json").write_text(json.dumps(summary, indent=2) + "\n")
     trace.write("end", **{k: v for k, v in summary.items() if k not in ("run", "settings")})
     trace.close()
     shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(partial / "checkpoint", out_dir)
-    partial.rmdir()
-    return summary
+    os.replace(checkpoint, out_dir)
+    checkpoint.parent.rmdir()

@@ -8,18 +8,24 @@ localrules:
 
 rule aggregate:
     input:
-        results=run_files(rules.evaluate.output.results),
-        train_benchmarks=run_files(rules.train.benchmark),
-        eval_benchmarks=run_files(rules.evaluate.benchmark),
+        results=run_files(rules.evaluate.output.results, swept=False),
+        train_benchmarks=run_files(rules.train.benchmark, swept=False),
+        eval_benchmarks=run_files(rules.evaluate.benchmark, swept=False),
+        chosen_results=run_files(rules.evaluate.output.results, swept=True),
+        chosen_train_benchmarks=run_files(rules.train.benchmark, swept=True),
+        chosen_eval_benchmarks=run_files(rules.evaluate.benchmark, swept=True),
         overlap=expand(rules.lexical_overlap.output.metrics, task=TASKS),
+        selections=selection_files(),
     output:
         metrics="results/metrics.csv",
+        selection="results/selection.csv",
     log:
         "results/logs/aggregate.log",
     conda:
         "../../envs/analysis.yaml"
     params:
-        expected=[result_names(run["task"]) for run in RUNS],
+        expected={task: result_names(task) for task in TASKS},
+        method_kinds={method: config["methods"][method]["kind"] for method in METHODS},
     script:
         "../scripts/aggregate.py"
 
@@ -46,6 +52,7 @@ rule render:
     input:
         metrics=ancient(rules.aggregate.output.metrics),
         distances=ancient(rules.distances.output.distances),
+        selection=ancient(rules.aggregate.output.selection),
     output:
         standard=report(
             "results/tables/{task}_{model}_standard.csv",
@@ -105,6 +112,12 @@ rule render:
             "results/figures/{task}_{model}_generalized_improvement.png",
             caption="../report/generalized_improvement.rst",
             category="Figures",
+            subcategory="{task} / {model}",
+        ),
+        selection=report(
+            "results/tables/{task}_{model}_selection.csv",
+            caption="../report/selection.rst",
+            category="Tables",
             subcategory="{task} / {model}",
         ),
         unreported=UNREPORTED_RENDERINGS,

@@ -1,10 +1,14 @@
 # Helpers shared by every stage: validated config, the run grid, paths. No rules here.
 import os
 import re
+import sys
+
+from snakemake.resources import Resource
 
 from robustxlt.config import (
     generalized_languages,
     method_settings,
+    method_variants,
     task_languages,
     training_settings,
     validate_config,
@@ -12,7 +16,30 @@ from robustxlt.config import (
 from robustxlt.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.generalized import language_pairs, pair_file_name, result_name
 from robustxlt.published import paper_model
+from robustxlt.sweep import chosen_variant
 from robustxlt.tables import TABLE_FORMATS, TABLES
+
+
+def cap_cores_at_machine():
+    """A local run with `--cores N` above this machine's cores schedules at most the machine's cores of threads
+    at once: N is what a user types, but oversubscribed jobs (e.g. two 2-thread trainings on 2 cores) run
+    several times slower together than one after the other. Cluster runs (`--jobs`) are left alone.
+    """
+    machine = len(os.sched_getaffinity(0))
+    cores = workflow.resource_settings.cores
+    if (
+        workflow.resource_settings.nodes is None
+        and isinstance(cores, int)
+        and cores > machine
+    ):
+        workflow.global_resources["_cores"] = Resource("_cores", machine)
+        print(
+            f"robustxlt: --cores {cores} > {machine} cores on this machine; running at most {machine} threads at once",
+            file=sys.stderr,
+        )
+
+
+cap_cores_at_machine()
 
 validate_config(
     config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
@@ -26,18 +53,83 @@ RUN_DIR = "results/{task}/{model}/{method}/seed{seed}"
 AUGMENTED_TRAIN = "results/{task}/augmented/{method}/seed{seed}/train-en.tsv"
 
 
-RUNS = [
-    dict(task=task, model=model, method=method, seed=seed)
+# Every method's variants per task: {task: {method: {variant: settings}}}. An unswept method is its own variant.
+VARIANTS = {
+    task: {method: method_variants(config, task, method) for method in METHODS}
     for task in TASKS
-    for model in MODELS
-    for method in METHODS
-    for seed in SEEDS
-]
+}
+# Sweeps train every variant on this seed; the variant best on English dev runs on the others too.
+SELECTION_SEED = SEEDS[0]
+SELECTION = "results/{task}/{model}/{method}/selection.json"
 
 
-def run_files(pattern):
-    """`pattern` filled in for every run of the configured grid, in one fixed order."""
-    return [pattern.format(**run) for run in RUNS]
+def is_swept(task, method):
+    return len(VARIANTS[task][method]) > 1
+
+
+def candidate_logs(wildcards):
+    """Training logs of every variant of a swept method on the selection seed: English dev only."""
+    return {
+        variant: f"{RUN_DIR}/train_log.jsonl".format(
+            task=wildcards.task,
+            model=wildcards.model,
+            method=variant,
+            seed=SELECTION_SEED,
+        )
+        for variant in VARIANTS[wildcards.task][wildcards.method]
+    }
+
+
+def evaluated_variant(task, model, method):
+    """The variant of `method` whose runs are evaluated: itself, or the one chosen on English dev (a checkpoint:
+    the DAG is re-evaluated once the selection exists)."""
+    if not is_swept(task, method):
+        return method
+    selection = checkpoints.select_strength.get(task=task, model=model, method=method)
+    return chosen_variant(selection.output.selection)
+
+
+def evaluated_runs(swept):
+    """The evaluated runs (task, model, method, seed) of the unswept methods, or of the swept ones with their
+    chosen variant as method. Apart, so that a dry run plans the unswept runs before any selection exists.
+    """
+    return [
+        dict(
+            task=task,
+            model=model,
+            method=evaluated_variant(task, model, method),
+            seed=seed,
+        )
+        for task in TASKS
+        for model in MODELS
+        for method in METHODS
+        if is_swept(task, method) == swept
+        for seed in SEEDS
+    ]
+
+
+def run_files(pattern, swept):
+    """An input function: `pattern` filled in for every evaluated run (see evaluated_runs), in one fixed order."""
+    return lambda wildcards: [pattern.format(**run) for run in evaluated_runs(swept)]
+
+
+def selection_files():
+    return [
+        SELECTION.format(task=task, model=model, method=method)
+        for task in TASKS
+        for model in MODELS
+        for method in METHODS
+        if is_swept(task, method)
+    ]
+
+
+def variant_names():
+    """Every method and variant name a run directory may carry (for the wildcard constraint)."""
+    names = set(METHODS)
+    for by_method in VARIANTS.values():
+        for variants in by_method.values():
+            names.update(variants)
+    return sorted(names, key=len, reverse=True)
 
 
 def test_sets(task):

@@ -41,5 +41,6 @@ rule evaluate:
         test_sets=lambda wildcards: test_sets(wildcards.task),
         batch_size=config["evaluation"]["batch_size"],
         smoothing=config["evaluation"]["smoothing"],
+        precision=config["evaluation"]["precision"],
     script:
         "../scripts/evaluate.py"

@@ -11,9 +11,14 @@ rule train:
         "results/logs/train/{task}/{model}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{task}/{model}/{method}/seed{seed}.tsv"
+    # Trainings before evaluations: they are the long jobs, and a sweep's choice waits on its candidates.
+    priority: 1
     conda:
         "../../envs/training.yaml"
-    threads: 4
+    # One thread: on CPUs the grid's many independent runs use cores better side by side (two 1-thread trainings
+    # on 2 cores: 1.57x the steps/s of one 2-thread training, measured); on GPUs a thread feeds the device.
+    # Raise it with --set-threads train=N when few runs share many cores.
+    threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 16000 * attempt,
         runtime=lambda wildcards, attempt: 480 * attempt,
@@ -26,3 +31,25 @@ rule train:
         ),
     script:
         "../scripts/train.py"
+
+
+# Strength sweeps: the variant with the best English dev accuracy on the selection seed. A checkpoint, so that
+# only the chosen variant is trained on the other seeds and evaluated zero-shot. It reads a few JSON lines:
+# local, not worth a cluster job.
+localrules:
+    select_strength,
+
+
+checkpoint select_strength:
+    input:
+        unpack(candidate_logs),
+    output:
+        selection=SELECTION,
+    log:
+        "results/logs/select_strength/{task}/{model}/{method}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        seed=SELECTION_SEED,
+    script:
+        "../scripts/select_strength.py"

@@ -5,10 +5,12 @@ from robustxlt.methods import make_method
 from robustxlt.runtime import log_job_to
 
 log_job_to(snakemake.log[0])
+method = make_method(snakemake.params.method)
 augment_file(
     train_file=Path(snakemake.params.train_file),
     synonyms_file=Path(snakemake.input.synonyms),
     out_file=Path(snakemake.output.train),
-    copies=make_method(snakemake.params.method).copies,
+    copies=method.copies,
+    rate=method.substitution_rate,
     seed=int(snakemake.wildcards.seed),
 )

@@ -18,4 +18,5 @@ zero_shot_accuracy(
     batch_size=snakemake.params.batch_size,
     threads=snakemake.threads,
     smoothing=snakemake.params.smoothing,
+    precision=snakemake.params.precision,
 )

@@ -17,4 +17,5 @@ render_all(
     setup=snakemake.params.setup,
     paper_reference=snakemake.params.paper_reference,
     n_boot=snakemake.params.n_boot,
+    selection_file=Path(snakemake.input.selection),
 )

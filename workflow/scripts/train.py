@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from robustxlt.methods import make_method
 from robustxlt.runtime import log_job_to
 from robustxlt.training import TrainingSettings, fine_tune
 
@@ -13,7 +14,7 @@ fine_tune(
     settings=TrainingSettings.from_dict(snakemake.params.settings),
     seed=int(wildcards.seed),
     run={"task": wildcards.task, "model": wildcards.model, "method": wildcards.method, "seed": int(wildcards.seed)},
-    method=snakemake.params.method,
+    method=make_method(snakemake.params.method),
     threads=snakemake.threads,
     train_file=Path(snakemake.input.train) if "train" in snakemake.input.keys() else None,
 )
