@@ -26,6 +26,10 @@ def test_a_list_makes_one_variant_per_value_and_a_scalar_none():
         and strength_label("fl@epsilon=0.1,steps=2") == "epsilon=0.1,steps=2"
     )
     assert strength_label("baseline") == ""
+    # One value is no sweep: the method itself, with that value.
+    assert variants("adv", {"kind": "adversarial", "epsilon": [0.01]}) == {
+        "adv": {"kind": "adversarial", "epsilon": 0.01}
+    }
 
 
 def write_log(path, dev_accuracy, best_step=50, collapsed=False):
@@ -94,6 +98,8 @@ def test_config_lists_become_variants_with_scalar_settings_checked():
     config["methods"]["rs-rp"]["sigma"] = [0.01, 0.1]
     validate_config(config)
     assert method_settings(config, "sameapp", "rs-rp@sigma=0.1")["sigma"] == 0.1
+    config["methods"]["rs-rp"]["sigma"] = [0.05]
+    assert method_settings(config, "sameapp", "rs-rp")["sigma"] == 0.05
     bad = load("presets/smoke.yaml")
     bad["methods"]["rs-rp"]["sigma"] = [0.1, -1.0]
     with pytest.raises(ConfigError, match="methods.rs-rp"):

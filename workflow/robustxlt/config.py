@@ -130,15 +130,15 @@ def method_settings(config: dict, task_name: str, method_name: str) -> dict:
     own, then the task's overrides (later wins); a variant's swept values replace the lists."""
     method = base_method(method_name)
     settings = {**config["methods"][method], **config["tasks"][task_name].get("methods", {}).get(method, {})}
-    if method_name == method:
-        return settings
-    return method_variants(config, task_name, method)[method_name]
+    # A variant, or an unswept method (a one-value list becomes its value); a swept method's own name keeps its lists.
+    return variants(method, settings).get(method_name, settings)
 
 
 def method_variants(config: dict, task_name: str, method_name: str) -> dict[str, dict]:
     """{variant name: scalar settings} of a configured method for one task (one variant, the method itself,
     when nothing is swept)."""
-    return variants(method_name, method_settings(config, task_name, method_name))
+    merged = {**config["methods"][method_name], **config["tasks"][task_name].get("methods", {}).get(method_name, {})}
+    return variants(method_name, merged)
 
 
 def task_languages(config: dict, task_name: str) -> list[str]:

@@ -28,19 +28,15 @@ def _value_text(value: float | int) -> str:
 def variants(method: str, settings: dict) -> dict[str, dict]:
     """{variant name: its scalar settings} in config order (the grid's last key varies fastest)."""
     swept = [key for key in SWEEPABLE if isinstance(settings.get(key), list)]
-    if not swept:
-        return {method: dict(settings)}
-    grid = itertools.product(*(settings[key] for key in swept))
+    grid = list(itertools.product(*(settings[key] for key in swept)))
+    if len(grid) == 1:  # nothing to choose: the method itself, with a one-value list as its value
+        return {method: {**settings, **dict(zip(swept, grid[0]))}}
     out = {}
     for values in grid:
         chosen = dict(zip(swept, values))
         name = method + SEPARATOR + ",".join(f"{k}={_value_text(v)}" for k, v in chosen.items())
         out[name] = {**settings, **chosen}
     return out
-
-
-def is_swept(settings: dict) -> bool:
-    return any(isinstance(settings.get(key), list) for key in SWEEPABLE)
 
 
 def base_method(variant: str) -> str:
