@@ -169,3 +169,25 @@ def test_frozen_bottom_layers_do_not_move_and_the_top_does(tiny_model_dir, tiny_
             seed=1,
             run=RUN,
         )
+
+
+def test_the_checkpoint_holds_the_best_dev_step_weights(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
+    """The best step's weights are kept in memory and written once at the end: the checkpoint has the weights of
+    the best dev step, not the last step's."""
+    import robustxlt.training as training
+
+    snapshots, original = {}, training.evaluate_dev
+
+    def recording(run, state):
+        original(run, state)
+        snapshots[state.step] = {n: p.detach().clone() for n, p in run.model.named_parameters()}
+
+    monkeypatch.setattr(training, "evaluate_dev", recording)
+    summary = fine_tune(
+        tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN
+    )
+    saved = load_file(tmp_path / "ckpt" / "model.safetensors")
+    best, last = snapshots[summary["best_step"]], snapshots[max(snapshots)]
+    assert summary["best_step"] < max(snapshots)  # the fixture's best dev step is not the last one
+    assert all(torch.equal(saved[name], best[name]) for name in best if name in saved)
+    assert not all(torch.equal(saved[name], last[name]) for name in last if name in saved)
