@@ -84,6 +84,18 @@ def reference_model(model_dir: Path, settings: TrainingSettings):
     return model
 
 
+def reference_batch(tokenizer, batch: list[Pair]) -> dict[str, torch.Tensor]:
+    """XTREME's preprocessing, per batch: the tokenizer pads every pair to 128 tokens."""
+    return tokenizer(
+        [p.sentence1 for p in batch],
+        [p.sentence2 for p in batch],
+        padding="max_length",
+        truncation=True,
+        max_length=REFERENCE_LENGTH,
+        return_tensors="pt",
+    )
+
+
 def reference_train(model_dir: Path, tokenizer, pairs: list[Pair], settings: TrainingSettings, steps: int) -> float:
     """Seconds per step of the XTREME-style loop: tokenise each batch, pad to 128, fp32, file order."""
     model = reference_model(model_dir, settings)
@@ -94,14 +106,7 @@ def reference_train(model_dir: Path, tokenizer, pairs: list[Pair], settings: Tra
     for step in range(steps + 2):  # the first two warm up allocators and kernels
         batch = pairs[(step * size) % len(pairs) :][:size]
         started = time.perf_counter()
-        inputs = tokenizer(
-            [p.sentence1 for p in batch],
-            [p.sentence2 for p in batch],
-            padding="max_length",
-            truncation=True,
-            max_length=REFERENCE_LENGTH,
-            return_tensors="pt",
-        )
+        inputs = reference_batch(tokenizer, batch)
         loss = model(**inputs, labels=torch.tensor([p.label for p in batch])).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
@@ -134,15 +139,7 @@ def reference_eval(model, tokenizer, pairs: list[Pair]) -> float:
     with torch.inference_mode():
         for start in range(0, len(pairs), 64):
             batch = pairs[start : start + 64]
-            inputs = tokenizer(
-                [p.sentence1 for p in batch],
-                [p.sentence2 for p in batch],
-                padding="max_length",
-                truncation=True,
-                max_length=REFERENCE_LENGTH,
-                return_tensors="pt",
-            )
-            model(**inputs).logits.argmax(-1)
+            model(**reference_batch(tokenizer, batch)).logits.argmax(-1)
     return time.perf_counter() - started
 
 
