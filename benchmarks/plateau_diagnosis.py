@@ -23,6 +23,7 @@ import torch
 from robustxlt.batching import encode_pairs, iterate_batches, length_grouped_batches, sorted_batches
 from robustxlt.canonical import read_pairs
 from robustxlt.evaluation import accuracy, predict
+from robustxlt.training import freeze_bottom_layers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
 DEFAULTS = dict(
@@ -78,9 +79,7 @@ def main() -> None:
     if cfg["freeze"]:
         model.get_input_embeddings().weight.requires_grad_(False)
     if cfg["freeze_layers"]:
-        model.bert.embeddings.requires_grad_(False)
-        for layer in model.bert.encoder.layer[: cfg["freeze_layers"]]:
-            layer.requires_grad_(False)
+        freeze_bottom_layers(model, cfg["freeze_layers"], model_dir)
     model.train()
     train, dev, test = (
         encode_pairs(tokenizer, read_pairs(data_dir / f), 64) for f in ("train-en.tsv", "dev-en.tsv", "test-en.tsv")

@@ -37,7 +37,7 @@ from robustxlt.canonical import Pair, read_manifest, read_pairs, write_manifest,
 from robustxlt.evaluation import predict
 from robustxlt.methods import make_method
 from robustxlt.runtime import configure_threads, resolve_precision
-from robustxlt.training import TrainingSettings, fine_tune, freeze_bottom_layers
+from robustxlt.training import TrainingSettings, apply_freezing, fine_tune
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,10 +77,7 @@ def lengths(tokenizer, pairs: list[Pair]) -> dict:
 
 def reference_model(model_dir: Path, settings: TrainingSettings):
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=2)
-    if settings.freeze_word_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
-    if settings.freeze_layers:
-        freeze_bottom_layers(model, settings.freeze_layers, model_dir)
+    apply_freezing(model, settings, model_dir)
     return model
 
 

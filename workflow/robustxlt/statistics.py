@@ -82,13 +82,17 @@ def decode_outcomes(hex_string: str, n: int) -> np.ndarray:
     return np.unpackbits(packed, count=n).astype(bool)
 
 
+def as_bool(column: pd.Series) -> pd.Series:
+    """A CSV column of True/False that may have empty cells (rows it does not apply to: False)."""
+    return column.map(lambda value: str(value).lower() == "true").astype(bool)
+
+
 def read_metrics(path: Path) -> pd.DataFrame:
     """metrics.csv with `outcomes` kept as text (hex of digits only would be read as a number, losing zeros)."""
     metrics = pd.read_csv(path, dtype={"outcomes": str, "strength": str})
     metrics["outcomes"] = metrics["outcomes"].fillna("")  # an empty test set writes an empty field
     # Columns later versions added: a metrics.csv from an earlier run still renders.
-    if "collapsed" not in metrics:
-        metrics["collapsed"] = np.nan
+    metrics["collapsed"] = as_bool(metrics.get("collapsed", pd.Series(index=metrics.index, dtype=object)))
     metrics["strength"] = (
         metrics.get("strength", pd.Series(index=metrics.index, dtype=object)).astype(object).fillna("")
     )

@@ -82,7 +82,7 @@ class Results:
 
     @cached_property
     def _collapsed(self) -> set[tuple[str, str, str]]:
-        flagged = self.runs[self.runs.collapsed.astype(str).str.lower() == "true"]
+        flagged = self.runs[self.runs.collapsed]
         return set(zip(flagged.method, flagged.lang1, flagged.lang2))
 
     @property
@@ -236,8 +236,11 @@ def load_results(
 def _selection_rows(selection_file: Path | None, task: str, model: str) -> pd.DataFrame:
     if selection_file is None or Path(selection_file).stat().st_size == 0:
         return pd.DataFrame(columns=["method", "strength", "dev_accuracy", "chosen"])
-    selection = pd.read_csv(selection_file)
-    return selection[(selection.task == task) & (selection.model == model)]
+    selection = pd.read_csv(selection_file, dtype={"strength": str})
+    selection = selection[(selection.task == task) & (selection.model == model)].copy()
+    for column in ("chosen", "dev_collapsed"):
+        selection[column] = statistics.as_bool(selection[column])
+    return selection
 
 
 _DELTA = ("improvement", "ci_low", "ci_high")
@@ -716,8 +719,7 @@ def selection_table(results: Results) -> Table:
     display, numbers = [], []
     for method in results.methods:
         for row in selection[selection.method == method].itertuples(index=False):
-            chosen = str(row.chosen).lower() == "true"
-            collapsed = str(getattr(row, "dev_collapsed", False)).lower() == "true"
+            chosen, collapsed = bool(row.chosen), bool(row.dev_collapsed)
             display.append(
                 {
                     "method": method,

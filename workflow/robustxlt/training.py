@@ -113,10 +113,7 @@ def load_model(model_dir: Path, labels: list[str], settings: TrainingSettings, d
         label2id={name: i for i, name in enumerate(labels)},
         attn_implementation=attention_implementation(device, precision),
     ).to(device)
-    if settings.freeze_word_embeddings:
-        model.get_input_embeddings().weight.requires_grad_(False)
-    if settings.freeze_layers:
-        freeze_bottom_layers(model, settings.freeze_layers, model_dir)
+    apply_freezing(model, settings, model_dir)
     max_positions = min(tokenizer.model_max_length, getattr(model.config, "max_position_embeddings", math.inf))
     if settings.max_length > max_positions:
         raise ValueError(
@@ -125,6 +122,14 @@ def load_model(model_dir: Path, labels: list[str], settings: TrainingSettings, d
         )
     model.train()
     return model, tokenizer
+
+
+def apply_freezing(model: torch.nn.Module, settings: TrainingSettings, model_dir: Path) -> None:
+    """Freeze what the settings ask: the word-embedding matrix, and the embedding layer with the bottom layers."""
+    if settings.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
+    if settings.freeze_layers:
+        freeze_bottom_layers(model, settings.freeze_layers, model_dir)
 
 
 def freeze_bottom_layers(model: torch.nn.Module, count: int, model_dir: Path) -> None:
@@ -252,11 +257,10 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
     predictions = predict(
         run.model, run.dev, run.settings.eval_batch_size, run.tokenizer.pad_token_id, precision=run.precision
     )
-    dev_accuracy = accuracy(predictions, run.dev.labels)
+    dev_accuracy, dev_collapsed = accuracy(predictions, run.dev.labels), collapsed(predictions)
     improved = dev_accuracy > state.best_dev_accuracy
     if improved:
-        state.best_step, state.best_dev_accuracy = state.step, dev_accuracy
-        state.best_collapsed = collapsed(predictions)
+        state.best_step, state.best_dev_accuracy, state.best_collapsed = state.step, dev_accuracy, dev_collapsed
         state.best_weights = {n: p.detach().clone() for n, p in run.model.named_parameters() if p.requires_grad}
     state.eval_seconds += time.perf_counter() - eval_started
     elapsed = time.perf_counter() - state.started
@@ -265,7 +269,7 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
         step=state.step,
         dev_accuracy=dev_accuracy,
         best=improved,
-        collapsed=collapsed(predictions),
+        collapsed=dev_collapsed,
         elapsed=elapsed,
     )
     log.info(

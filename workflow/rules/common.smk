@@ -94,16 +94,12 @@ def evaluated_runs(swept):
     chosen variant as method. Apart, so that a dry run plans the unswept runs before any selection exists.
     """
     return [
-        dict(
-            task=task,
-            model=model,
-            method=evaluated_variant(task, model, method),
-            seed=seed,
-        )
+        dict(task=task, model=model, method=variant, seed=seed)
         for task in TASKS
         for model in MODELS
         for method in METHODS
         if is_swept(task, method) == swept
+        for variant in [evaluated_variant(task, model, method)]
         for seed in SEEDS
     ]
 
