@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -55,6 +56,40 @@ def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
     assert len((tmp_path / "eval" / "xx.predictions.tsv").read_text().splitlines()) == 61
     correct = decode_outcomes(result["outcomes"], result["n"])
     assert correct.mean() == result["accuracy"]
+
+
+def test_test_sets_tokenised_once_per_task_give_the_same_results_and_stale_ones_are_refused(
+    trained, tiny_model_dir, tiny_task_dir, tmp_path
+):
+    from robustxlt.evaluation import encode_test_sets
+
+    out, _, _ = trained
+    source = tmp_path / "test-xx.tsv"
+    source.write_bytes((tiny_task_dir / "test-xx.tsv").read_bytes())
+    encode_test_sets(tiny_model_dir, [EvaluationSet("xx", "xx", source)], tmp_path / "encoded", SETTINGS.max_length)
+    cached = EvaluationSet("xx", "xx", source, encoded=tmp_path / "encoded" / "xx.npz")
+    (from_file,) = zero_shot_accuracy(out, [cached], tmp_path / "a", RUN)
+    (tokenised_here,) = zero_shot_accuracy(out, [EvaluationSet("xx", "xx", source)], tmp_path / "b", RUN)
+    assert (from_file["accuracy"], from_file["outcomes"]) == (tokenised_here["accuracy"], tokenised_here["outcomes"])
+    # Written with another max_length, or from a source file edited since: refused, naming the file and the fix.
+    encode_test_sets(tiny_model_dir, [EvaluationSet("xx", "xx", source)], tmp_path / "short", 16)
+    with pytest.raises(ValueError, match=r"short/xx.npz was tokenised with another max_length.*delete it"):
+        zero_shot_accuracy(out, [EvaluationSet("xx", "xx", source, tmp_path / "short" / "xx.npz")], tmp_path / "c", RUN)
+    # Tokenised by another tokenizer (two words' ids swapped): the spot check of the first pairs refuses it.
+    other = tmp_path / "other-tokenizer"
+    shutil.copytree(tiny_model_dir, other)
+    definition = json.loads((other / "tokenizer.json").read_text())
+    vocab = definition["model"]["vocab"]
+    first, second = source.read_text().splitlines()[1].split()[:2]
+    vocab[first], vocab[second] = vocab[second], vocab[first]
+    (other / "tokenizer.json").write_text(json.dumps(definition))
+    encode_test_sets(other, [EvaluationSet("xx", "xx", source)], tmp_path / "other", SETTINGS.max_length)
+    with pytest.raises(ValueError, match="another tokenizer"):
+        zero_shot_accuracy(out, [EvaluationSet("xx", "xx", source, tmp_path / "other" / "xx.npz")], tmp_path / "e", RUN)
+    source.write_text(source.read_text().replace("\t1\n", "\t0\n", 1))
+    with pytest.raises(ValueError, match="another source_sha256"):
+        zero_shot_accuracy(out, [cached], tmp_path / "d", RUN)
+    assert not any((tmp_path / name).exists() for name in "cde")
 
 
 def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_task_dir, tmp_path):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,6 +43,41 @@ def encode_pairs(tokenizer, pairs: Sequence[Pair], max_length: int) -> EncodedPa
         token_type_ids=encoded.get("token_type_ids"),
         labels=[p.label for p in pairs],
     )
+
+
+def save_encoded(path: Path, data: EncodedPairs, meta: dict) -> None:
+    """Write encoded pairs as flat arrays with offsets (numpy .npz, no pickle) and `meta` (JSON), atomically."""
+    offsets = np.cumsum([0, *map(len, data.input_ids)])
+    arrays = {
+        "input_ids": np.fromiter((t for ids in data.input_ids for t in ids), dtype=np.int64, count=offsets[-1]),
+        "offsets": offsets,
+        "labels": np.asarray(data.labels, dtype=np.int64),
+        "meta": np.array(json.dumps(meta)),
+    }
+    if data.token_type_ids is not None:
+        arrays["token_type_ids"] = np.fromiter(
+            (t for ids in data.token_type_ids for t in ids), dtype=np.int64, count=offsets[-1]
+        )
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def load_encoded(path: Path) -> tuple[EncodedPairs, dict]:
+    """Encoded pairs and their meta, as written by save_encoded."""
+    with np.load(path, allow_pickle=False) as arrays:
+        offsets = arrays["offsets"].tolist()
+
+        def split(flat: np.ndarray) -> list[list[int]]:
+            flat = flat.tolist()
+            return [flat[start:end] for start, end in zip(offsets, offsets[1:])]
+
+        data = EncodedPairs(
+            input_ids=split(arrays["input_ids"]),
+            token_type_ids=split(arrays["token_type_ids"]) if "token_type_ids" in arrays else None,
+            labels=arrays["labels"].tolist(),
+        )
+        return data, json.loads(str(arrays["meta"]))
 
 
 def length_grouped_batches(

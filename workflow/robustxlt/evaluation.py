@@ -13,8 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, sorted_batches
-from robustxlt.canonical import read_pairs
+from robustxlt.batching import (
+    EncodedPairs,
+    encode_pairs,
+    iterate_batches,
+    load_encoded,
+    save_encoded,
+    sorted_batches,
+)
+from robustxlt.canonical import read_pairs, sha256_file
 from robustxlt.generalized import result_name
 from robustxlt.perturbation import sample_noise
 from robustxlt.runtime import (
@@ -95,15 +102,62 @@ def _write_atomic(path: Path, text: str) -> None:
 
 @dataclass(frozen=True)
 class EvaluationSet:
-    """One test file of a run's evaluation: the standard setting (lang1 == lang2) or a generalized pair."""
+    """One test file of a run's evaluation: the standard setting (lang1 == lang2) or a generalized pair.
+
+    `encoded`: the file's token ids as written by encode_test_sets (once per task and model, shared by every
+    run), or None to tokenise `path` here.
+    """
 
     lang1: str
     lang2: str
     path: Path
+    encoded: Path | None = None
 
     @property
     def name(self) -> str:
         return result_name(self.lang1, self.lang2)
+
+
+def encode_test_sets(model_dir: Path, test_sets: list[EvaluationSet], out_dir: Path, max_length: int) -> None:
+    """Tokenise every test set of a task once for all runs of a model: `{name}.npz` per set in `out_dir`."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    meta = {"max_length": max_length}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for test_set in test_sets:
+        data = encode_pairs(tokenizer, read_pairs(test_set.path), max_length)
+        source = {"source": str(test_set.path), "source_sha256": sha256_file(test_set.path)}
+        save_encoded(out_dir / f"{test_set.name}.npz", data, {**meta, **source})
+        log.info("%s: %d pairs tokenised", test_set.name, len(data))
+
+
+SPOT_CHECKED = 16
+
+
+def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> EncodedPairs:
+    """The test set's token ids: from its encoded file, or tokenised here. An encoded file is refused if it was
+    written from another source file (sha256) or max_length, or if the run's tokenizer gives other ids for its
+    first pairs (a spot check: hashing a 250k-word tokenizer would cost more than tokenising every test set)."""
+    pairs = read_pairs(test_set.path)
+    if test_set.encoded is None:
+        return encode_pairs(tokenizer, pairs, max_length)
+    data, meta = load_encoded(test_set.encoded)
+    stale = [
+        key
+        for key, value in {"source_sha256": sha256_file(test_set.path), "max_length": max_length}.items()
+        if meta.get(key) != value
+    ]
+    if encode_pairs(tokenizer, pairs[:SPOT_CHECKED], max_length).input_ids != data.input_ids[:SPOT_CHECKED]:
+        stale.append("tokenizer")
+    if stale:
+        raise ValueError(
+            f"{test_set.encoded} was tokenised with another {', '.join(stale)} than this run's "
+            f"({test_set.path}, max_length {max_length}, the checkpoint's tokenizer): delete it and rerun "
+            "so that encode_test_sets writes it anew"
+        )
+    return data
 
 
 def evaluate_test_set(
@@ -116,7 +170,7 @@ def evaluate_test_set(
     precision: str = "fp32",
 ) -> tuple[dict, dict[str, np.ndarray], list[int]]:
     """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
-    data = encode_pairs(tokenizer, read_pairs(test_set.path), training_summary["settings"]["max_length"])
+    data = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
     predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
     columns = {"prediction": predictions}
     result = {

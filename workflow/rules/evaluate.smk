@@ -20,10 +20,36 @@ rule generalized_pairs:
         "../scripts/generalized_pairs.py"
 
 
+# Every test set of a task tokenised once per model, for all its runs (methods x seeds) to read.
+rule encode_test_sets:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        generalized=rules.generalized_pairs.output.manifest,
+        model=rules.prepare_model.output.model,
+    output:
+        encoded=directory("resources/encoded/{task}/{model}"),
+    log:
+        "results/logs/encode_test_sets/{task}/{model}.log",
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 4000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        test_sets=lambda wildcards: test_sets(wildcards.task),
+        max_length=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["max_length"],
+    script:
+        "../scripts/encode_test_sets.py"
+
+
 rule evaluate:
     input:
         manifest=rules.prepare_data.output.manifest,
         generalized=rules.generalized_pairs.output.manifest,
+        encoded=rules.encode_test_sets.output.encoded,
         checkpoint=rules.train.output.checkpoint,
     output:
         results=directory(f"{RUN_DIR}/eval"),
