@@ -161,6 +161,49 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_training_job_killed_with_sigkill_resumes_with_the_plain_command(tmp_path):
+    """The training process of a job is killed (SIGKILL) after its first saved state; the same command again
+    resumes it from that state, and its English dev evaluations equal an uninterrupted run's."""
+    import shutil
+    import signal
+
+    import psutil
+
+    run = "results/sameapp/e5small/baseline/seed1"
+    command = (f"{run}/train_log.jsonl", "--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"))
+    whole = snakemake(*command, workdir=tmp_path / "whole", timeout=900)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    killed = tmp_path / "killed"
+    shutil.copytree(tmp_path / "whole" / "resources", killed / "resources")  # the same data and model, not redone
+    state_file = killed / run / "checkpoint.resume.pt"
+    process = subprocess.Popen(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(killed), *command],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 600
+    while not state_file.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (training,) = [
+        p for p in psutil.Process(process.pid).children(recursive=True) if "train.py" in " ".join(p.cmdline())
+    ]
+    training.send_signal(signal.SIGKILL)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode != 0 and state_file.exists(), output[-3000:]
+
+    again = snakemake(*command, workdir=killed, timeout=900)  # the plain command, no flag to remember
+    assert again.returncode == 0, again.stderr[-3000:]
+    events = lambda path: [json.loads(line) for line in path.read_text().splitlines()]  # noqa: E731
+    resumed = events(killed / run / "train_log.jsonl")
+    assert [e["step"] for e in resumed if e["event"] == "resumed"] == [20]
+    dev = lambda log: [(e["step"], e["dev_accuracy"], e["best"]) for e in log if e["event"] == "dev"]  # noqa: E731
+    assert dev(resumed) == dev(events(tmp_path / "whole" / run / "train_log.jsonl"))
+    assert not state_file.exists()
+
+
+@pytest.mark.slow
 def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
     config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
     config["tasks"]["sameapp"]["languages"] = ["en", "de"]

@@ -16,12 +16,13 @@ import numpy as np
 import torch
 
 from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
-from robustxlt.canonical import read_manifest, read_pairs
+from robustxlt.canonical import read_manifest, read_pairs, sha256_file
 from robustxlt.evaluation import accuracy, collapsed, predict
 from robustxlt.injection import loss_functions, mean_hidden_norm
 from robustxlt.methods import Baseline, Method
 from robustxlt.models import describe_model
 from robustxlt.perturbation import mean_token_norm
+from robustxlt.resume import capture_random_streams, read_state, restore_random_streams, write_state
 from robustxlt.runtime import (
     attention_implementation,
     configure_threads,
@@ -56,6 +57,8 @@ class TrainingSettings:
     log_every: int = 10
     # auto: bf16 autocast where the device computes bf16 natively (runtime.resolve_precision), else fp32.
     precision: str = "auto"
+    # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
+    save_every: int | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainingSettings:
@@ -69,8 +72,11 @@ class TrainingSettings:
 class JsonLinesLog:
     """Append-only JSON-lines training log (one event per line, flushed at once so progress is visible)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, earlier: str = "") -> None:
+        """A new log at `path`; `earlier`: the lines of the run so far, when it resumes."""
+        self.path = Path(path)
         self._file = open(path, "w", encoding="utf-8")
+        self._file.write(earlier)
 
     def write(self, event: str, **fields) -> None:
         self._file.write(json.dumps({"event": event, **fields}) + "\n")
@@ -84,8 +90,11 @@ def _optimizer_and_schedule(model: torch.nn.Module, settings: TrainingSettings, 
     from transformers import get_linear_schedule_with_warmup
 
     params = [p for p in model.parameters() if p.requires_grad]
+    # The fused kernel: one pass over the weights instead of one per operation (3.3x faster here on the default's
+    # 10.6M trained weights, 1 thread: 14 against 46 ms a step, benchmarks/profile_jobs.py).
+    fused = params[0].device.type in ("cpu", "cuda", "mps")
     optimizer = torch.optim.AdamW(
-        params, lr=settings.learning_rate, eps=settings.adam_epsilon, weight_decay=settings.weight_decay
+        params, lr=settings.learning_rate, eps=settings.adam_epsilon, weight_decay=settings.weight_decay, fused=fused
     )
     warmup = int(settings.warmup_ratio * total_steps)
     return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
@@ -187,8 +196,11 @@ class Run:
     unit: float
     generator: torch.Generator
     rng: np.random.Generator
-    trace: JsonLinesLog
     checkpoint_dir: Path
+    trace: JsonLinesLog | None = None
+    # Where the full training state is saved every settings.save_every steps, and whose run it is.
+    state_file: Path | None = None
+    signature: str = ""
 
     def log_start(self, run_keys: dict, steps_per_epoch: int) -> None:
         """The log's first line: what is trained, how, where, and the perturbation sizes in absolute units."""
@@ -249,6 +261,56 @@ class LoopState:
     best_weights: dict[str, torch.Tensor] | None = None
     eval_seconds: float = 0.0
     started: float = dataclasses.field(default_factory=time.perf_counter)
+    # The current epoch's batches (None: draw the next epoch's) and how many of them have been consumed.
+    epoch_batches: list[np.ndarray] | None = None
+    position: int = 0
+
+
+# LoopState fields saved as they are (the rest: tensors, the batch order, the clock).
+_COUNTERS = ("step", "micro", "running_loss", "logged_steps", "skipped", "best_step", "best_dev_accuracy",
+             "best_collapsed", "eval_seconds", "position")  # fmt: skip
+
+
+def save_state(run: Run, state: LoopState) -> None:
+    """Everything the next step depends on, replacing the previous save (robustxlt.resume)."""
+    write_state(
+        run.state_file,
+        {
+            "signature": run.signature,
+            "counters": json.dumps({name: getattr(state, name) for name in _COUNTERS}),
+            "elapsed": time.perf_counter() - state.started,
+            "epoch_batches": None
+            if state.epoch_batches is None
+            else [torch.from_numpy(b) for b in state.epoch_batches],
+            "trained": {n: p.detach() for n, p in run.model.named_parameters() if p.requires_grad},
+            "best_weights": state.best_weights,
+            "optimizer": run.optimizer.state_dict(),
+            "schedule": run.schedule.state_dict(),
+            "random": capture_random_streams(run.generator, run.rng),
+            "log": run.trace.path.read_text(encoding="utf-8"),
+        },
+    )
+
+
+def restore_state(run: Run) -> tuple[LoopState, str]:
+    """The loop state to start from and the log so far: the saved state of this very run, else a fresh start."""
+    saved = read_state(run.state_file, run.signature) if run.state_file else None
+    if saved is None:
+        return LoopState(), ""
+    state = LoopState(**json.loads(saved["counters"]))
+    state.started -= saved["elapsed"]
+    state.best_weights = saved["best_weights"]
+    if saved["epoch_batches"] is not None:
+        state.epoch_batches = [b.numpy() for b in saved["epoch_batches"]]
+    with torch.no_grad():
+        for name, parameter in run.model.named_parameters():
+            if parameter.requires_grad:
+                parameter.copy_(saved["trained"][name])
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.schedule.load_state_dict(saved["schedule"])
+    restore_random_streams(saved["random"], run.generator, run.rng)
+    log.info("resuming from the state saved at step %d of %d (%s)", state.step, run.total_steps, run.state_file)
+    return state, saved["log"]
 
 
 def evaluate_dev(run: Run, state: LoopState) -> None:
@@ -308,15 +370,22 @@ def optimizer_step(run: Run, state: LoopState) -> bool:
     return True
 
 
-def train_steps(run: Run) -> LoopState:
-    """The shared loop: each method back-propagates its loss; accumulation, clipping, the optimizer step, logging
-    and English-dev checkpoint selection are the same for all."""
-    settings, state = run.settings, LoopState()
+def train_steps(run: Run, state: LoopState) -> LoopState:
+    """The shared loop: each method back-propagates its loss; accumulation, clipping, the optimizer step, logging,
+    English-dev checkpoint selection and saving the state are the same for all. Starts from `state` (a fresh
+    one, or a saved one: then mid-epoch, at the batch after the last one it consumed)."""
+    settings = run.settings
     accumulation = settings.gradient_accumulation
     pad_id = run.tokenizer.pad_token_id
     while state.step < run.total_steps:
-        batches = length_grouped_batches(run.train.lengths(), settings.batch_size, settings.length_group_size, run.rng)
-        for _, batch in iterate_batches(run.train, batches, pad_id, run.device):
+        if state.epoch_batches is None:
+            lengths = run.train.lengths()
+            state.epoch_batches = length_grouped_batches(
+                lengths, settings.batch_size, settings.length_group_size, run.rng
+            )
+            state.position = 0
+        for _, batch in iterate_batches(run.train, state.epoch_batches[state.position :], pad_id, run.device):
+            state.position += 1
             loss_of, embed = loss_functions(run.model, batch, run.device, run.objective.injection, run.precision)
             mask = batch["attention_mask"]
             loss = run.objective.backward(loss_of, embed, mask, 1.0 / accumulation, run.unit, run.generator)
@@ -328,6 +397,10 @@ def train_steps(run: Run) -> LoopState:
                 evaluate_dev(run, state)
             if state.step == run.total_steps:
                 break
+            if settings.save_every and state.step % settings.save_every == 0 and run.state_file:
+                save_state(run, state)
+        else:
+            state.epoch_batches = None
     return state
 
 
@@ -384,11 +457,17 @@ def fine_tune(
         unit=unit,
         generator=delta_generator(seed, device),
         rng=np.random.default_rng(seed),
-        trace=JsonLinesLog(Path(log_file)),
         checkpoint_dir=partial / "checkpoint",
+        state_file=out_dir.with_name(out_dir.name + ".resume.pt"),
+        signature=run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device),
     )
-    training.log_start(run, steps_per_epoch)
-    state = train_steps(training)
+    state, earlier = restore_state(training)
+    training.trace = JsonLinesLog(Path(log_file), earlier)
+    if earlier:
+        training.trace.write("resumed", step=state.step)
+    else:
+        training.log_start(run, steps_per_epoch)
+    state = train_steps(training, state)
     save_best_checkpoint(training, state)
     summary = {
         "run": run,
@@ -401,7 +480,29 @@ def fine_tune(
         "data_description": manifest["description"],
     }
     publish(summary, training.trace, training.checkpoint_dir, out_dir)
+    for saved in (training.state_file, training.state_file.with_name(training.state_file.name + ".tmp")):
+        saved.unlink(missing_ok=True)
     return summary
+
+
+def run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device) -> str:
+    """What a saved state must match to be resumed: the run, its settings (save_every aside), method, seed,
+    precision, device, training data (sha256) and model (its config and weights' size)."""
+    model_dir = Path(model_dir)
+    weights = sorted((f.name, f.stat().st_size) for f in model_dir.glob("*.safetensors"))
+    return json.dumps(
+        {
+            "run": run,
+            "seed": seed,
+            "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "save_every"},
+            "method": {"kind": objective.kind, **dataclasses.asdict(objective)},
+            "precision": precision,
+            "device": str(device),
+            "data": [sha256_file(f) for f in (train_file or data_dir / "train-en.tsv", data_dir / "dev-en.tsv")],
+            "model": [str(model_dir), (model_dir / "config.json").read_text(), weights],
+        },
+        sort_keys=True,
+    )
 
 
 def save_best_checkpoint(run: Run, state: LoopState) -> None:

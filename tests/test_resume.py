@@ -1,0 +1,119 @@
+"""A training job killed with SIGKILL resumes from its last saved state and ends bit-identical to a run that was
+never interrupted (weights, dev accuracies, best checkpoint)."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+from robustxlt.training import TrainingSettings, fine_tune
+from safetensors.torch import load_file
+
+SETTINGS = TrainingSettings(
+    learning_rate=3e-3,
+    max_steps=150,
+    batch_size=8,
+    gradient_accumulation=2,
+    max_length=32,
+    eval_every=25,
+    log_every=10,
+    length_group_size=4,
+    save_every=10,
+)
+RUN = {"task": "topic", "model": "tiny", "method": "baseline", "seed": 3}
+TRAIN = """
+import json, sys
+from pathlib import Path
+from robustxlt.training import TrainingSettings, fine_tune
+model, data, out, log, settings = sys.argv[1:]
+fine_tune(Path(model), Path(data), Path(out), Path(log), TrainingSettings(**json.loads(settings)), seed=3,
+          run=json.loads('{run}'))
+""".replace("{run}", json.dumps(RUN))
+
+
+def events(log_file, kind):
+    return [e for e in map(json.loads, log_file.read_text().splitlines()) if e["event"] == kind]
+
+
+def test_a_training_killed_with_sigkill_resumes_and_ends_bit_identical(tiny_model_dir, tiny_task_dir, tmp_path):
+    whole = fine_tune(
+        tiny_model_dir, tiny_task_dir, tmp_path / "a" / "checkpoint", tmp_path / "a.jsonl", SETTINGS, 3, RUN
+    )
+    assert not (tmp_path / "a" / "checkpoint.resume.pt").exists()  # removed once the run is published
+
+    out, log_file = tmp_path / "b" / "checkpoint", tmp_path / "b.jsonl"
+    state_file = out.with_name("checkpoint.resume.pt")
+    args = [tiny_model_dir, tiny_task_dir, out, log_file, json.dumps(dataclasses.asdict(SETTINGS))]
+    process = subprocess.Popen(
+        [sys.executable, "-c", TRAIN, *map(str, args)], env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
+    deadline = time.monotonic() + 120
+    while not state_file.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # a few steps past the save: those are lost and redone
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    assert state_file.exists() and not out.exists()
+    killed_at = max(e["step"] for e in events(log_file, "train"))
+
+    resumed = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, SETTINGS, 3, RUN)
+    (restart,) = events(log_file, "resumed")
+    assert 0 < restart["step"] <= killed_at and restart["step"] % SETTINGS.save_every == 0
+    strip = lambda e: {k: v for k, v in e.items() if k != "elapsed"}  # noqa: E731
+    assert [strip(e) for e in events(log_file, "dev")] == [strip(e) for e in events(tmp_path / "a.jsonl", "dev")]
+    assert [strip(e) for e in events(log_file, "train")] == [strip(e) for e in events(tmp_path / "a.jsonl", "train")]
+    for key in ("best_step", "best_dev_accuracy", "dev_collapsed", "skipped_updates"):
+        assert resumed[key] == whole[key]
+    first, second = load_file(tmp_path / "a" / "checkpoint" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    assert not state_file.exists()
+
+
+def test_a_saved_state_of_other_settings_or_unreadable_is_ignored(tiny_model_dir, tiny_task_dir, tmp_path, caplog):
+    settings = dataclasses.replace(SETTINGS, max_steps=20)
+    out, log_file = tmp_path / "checkpoint", tmp_path / "log.jsonl"
+    reference = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
+    # Keep a state of step 10 by saving it under another name before the run removes it.
+    from robustxlt import training
+
+    saved = {}
+    original = training.save_state
+    training.save_state = lambda run, state: (
+        original(run, state),
+        saved.setdefault("bytes", run.state_file.read_bytes()),
+    )
+    try:
+        fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
+    finally:
+        training.save_state = original
+    state_file = out.with_name("checkpoint.resume.pt")
+    # Another learning rate: the state is not this run's; it starts over and says so.
+    state_file.write_bytes(saved["bytes"])
+    other = dataclasses.replace(settings, learning_rate=1e-3)
+    fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, other, 3, RUN)
+    assert not events(log_file, "resumed") and "belongs to another run" in caplog.text
+    # A truncated file: ignored with a warning, never a crash.
+    state_file.write_bytes(saved["bytes"][:1000])
+    again = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
+    assert not events(log_file, "resumed") and "cannot be read" in caplog.text
+    assert again["best_dev_accuracy"] == reference["best_dev_accuracy"]
+    # The same settings with another save_every: resumed.
+    state_file.write_bytes(saved["bytes"])
+    fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, dataclasses.replace(settings, save_every=5), 3, RUN)
+    assert [e["step"] for e in events(log_file, "resumed")] == [10]
+
+
+def test_saving_the_state_changes_nothing_in_the_run(tiny_model_dir, tiny_task_dir, tmp_path):
+    settings = dataclasses.replace(SETTINGS, max_steps=30, save_every=7)
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c", tmp_path / "log.jsonl", settings, 3, RUN)
+    plain = fine_tune(
+        tiny_model_dir, tiny_task_dir, tmp_path / "d", tmp_path / "plain.jsonl",
+        dataclasses.replace(settings, save_every=None), 3, RUN,
+    )  # fmt: skip
+    assert summary["best_dev_accuracy"] == plain["best_dev_accuracy"]
+    first, second = load_file(tmp_path / "c" / "model.safetensors"), load_file(tmp_path / "d" / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)
