@@ -10,10 +10,23 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 
-# A preset given with --configfile is a whole configuration, not a patch on config.yaml.
+from robustxlt.config import ConfigError, load_config_file
+from robustxlt.failures import report_failures
+
+# A preset given with --configfile is a whole configuration, not a patch on config.yaml. Every configuration
+# file is read once more by a strict reader first: YAML keeps the last of two equal keys silently, and
+# Snakemake's own reader names neither file nor line of a syntax error.
+CONFIG_FILES = list(map(str, workflow.overwrite_configfiles)) or [
+    str(Path(workflow.basedir) / "config.yaml")
+]
+try:
+    for path in CONFIG_FILES:
+        load_config_file(path)
+except ConfigError as error:
+    sys.exit(f"robustxlt: {error}")
 if not workflow.overwrite_configfiles:
 
-    configfile: str(Path(workflow.basedir) / "config.yaml")
+    configfile: CONFIG_FILES[0]
 
 
 include: "workflow/rules/common.smk"
@@ -32,6 +45,21 @@ include: "workflow/rules/augment.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/analysis.smk"
+
+
+onstart:
+    # After the DAG is built, before any job: what this run would download.
+    stop_on_config_error(
+        check_hub_access,
+        config,
+        CONFIG_SOURCE,
+        pending_preparations(workflow.dag.needrun_jobs()),
+    )
+
+
+onerror:
+    # Each failed job's own error line, beside Snakemake's "check log file(s)".
+    report_failures(log)
 
 
 rule all:

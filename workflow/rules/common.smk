@@ -2,10 +2,12 @@
 import os
 import re
 import sys
+from pathlib import Path
 
 from snakemake.resources import Resource
 
 from robustxlt.config import (
+    ConfigError,
     generalized_languages,
     method_settings,
     method_variants,
@@ -15,8 +17,10 @@ from robustxlt.config import (
 )
 from robustxlt.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.generalized import language_pairs, pair_file_name, result_name
+from robustxlt.preflight import check_hub_access, check_sources
 from robustxlt.published import paper_model
 from robustxlt.sweep import chosen_variant
+from robustxlt.tasks import get_task
 from robustxlt.tables import TABLE_FORMATS, TABLES
 
 
@@ -41,9 +45,20 @@ def cap_cores_at_machine():
 
 cap_cores_at_machine()
 
-validate_config(
-    config, source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
-)
+CONFIG_SOURCE = ", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
+
+
+def stop_on_config_error(check, *args, **kwargs):
+    """Run a check; a ConfigError ends the run with its one line (no traceback): it names the key and the fix."""
+    try:
+        check(*args, **kwargs)
+    except ConfigError as error:
+        sys.exit(f"robustxlt: {error}")
+
+
+stop_on_config_error(validate_config, config, source=CONFIG_SOURCE)
+# Local paths and model positions: before the DAG, not hours later inside a job.
+stop_on_config_error(check_sources, config, where=CONFIG_SOURCE)
 
 TASKS = list(config["tasks"])
 MODELS = list(config["models"])
@@ -126,6 +141,45 @@ def variant_names():
         for variants in by_method.values():
             names.update(variants)
     return sorted(names, key=len, reverse=True)
+
+
+def pending_preparations(jobs):
+    """("data", task) and ("model", name) of the preparation jobs among `jobs`."""
+    kinds = {"prepare_data": ("data", "task"), "prepare_model": ("model", "model")}
+    return {
+        (kinds[job.rule.name][0], job.wildcards[kinds[job.rule.name][1]])
+        for job in jobs
+        if job.rule.name in kinds
+    }
+
+
+def local_source_dir(source):
+    """The directory of a `local:<dir>` source, else None (hub sources are pinned by revision, the embedded
+    benchmark by its packages' sha256)."""
+    if not source.startswith("local:"):
+        return None
+    return Path(source.removeprefix("local:")).expanduser()
+
+
+def data_source_files(wildcards):
+    """The files prepare_data reads from a task's local source: its inputs, so that editing, adding or removing
+    one re-runs the preparation and everything downstream."""
+    directory = local_source_dir(config["tasks"][wildcards.task]["source"])
+    if directory is None:
+        return []
+    languages = task_languages(config, wildcards.task)
+    return [
+        str(directory / f"{split}-{lang}.tsv")
+        for split, lang in get_task(wildcards.task).required_files(languages)
+    ]
+
+
+def model_source_files(wildcards):
+    """Every file of a model's local source directory (config, weights, tokenizer), as prepare_model's inputs."""
+    directory = local_source_dir(config["models"][wildcards.model]["source"])
+    if directory is None or not directory.is_dir():
+        return []
+    return sorted(str(path) for path in directory.iterdir() if path.is_file())
 
 
 def test_sets(task):

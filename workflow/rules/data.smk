@@ -9,6 +9,8 @@ localrules:
 
 
 rule prepare_data:
+    input:
+        data_source_files,
     output:
         manifest="resources/data/{task}/manifest.json",
     log:
@@ -25,6 +27,8 @@ rule prepare_data:
 
 
 rule prepare_model:
+    input:
+        model_source_files,
     output:
         model=directory("resources/models/{model}"),
     log:
