@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from robustxlt.config import ConfigError, load_config_file
 from robustxlt.failures import report_failures
+from robustxlt.recovery import clear_stale_locks, forget_run, record_run
 
 # A preset given with --configfile is a whole configuration, not a patch on config.yaml. Every configuration
 # file is read once more by a strict reader first: YAML keeps the last of two equal keys silently, and
@@ -47,6 +48,15 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/analysis.smk"
 
 
+# A run killed outright (kill -9) leaves its lock: removed here when its process is provably gone from this
+# host (robustxlt.recovery), so that the same command resumes without --unlock.
+for lock in clear_stale_locks():
+    print(
+        f"robustxlt: removed {lock}, left by a run on this host that was killed",
+        file=sys.stderr,
+    )
+
+
 onstart:
     # After the DAG is built, before any job: what this run would download.
     stop_on_config_error(
@@ -55,11 +65,17 @@ onstart:
         CONFIG_SOURCE,
         pending_preparations(workflow.dag.needrun_jobs()),
     )
+    record_run(getattr(workflow.persistence, "_lockfile", {}).values())
+
+
+onsuccess:
+    forget_run()
 
 
 onerror:
     # Each failed job's own error line, beside Snakemake's "check log file(s)".
     report_failures(log)
+    forget_run()
 
 
 rule all:

@@ -125,6 +125,12 @@ def test_pair_template(tokenizer) -> None:
     assert tokenizer.model_max_length == 512
 
 
+def test_the_preflight_limit_is_the_converted_model_s(converted: Path, tokenizer) -> None:
+    from robustxlt.preflight import EMBEDDED_MAX_LENGTH, model_positions
+
+    assert model_positions(converted)[0] == tokenizer.model_max_length == EMBEDDED_MAX_LENGTH
+
+
 def test_sequence_classification_head_runs(converted: Path, tokenizer) -> None:
     model = AutoModelForSequenceClassification.from_pretrained(converted, num_labels=3).eval()
     batch = tokenizer(["Ein Satz.", "Une phrase."], ["Another one.", "Encore une."], padding=True, return_tensors="pt")

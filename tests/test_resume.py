@@ -117,3 +117,30 @@ def test_saving_the_state_changes_nothing_in_the_run(tiny_model_dir, tiny_task_d
     assert summary["best_dev_accuracy"] == plain["best_dev_accuracy"]
     first, second = load_file(tmp_path / "c" / "model.safetensors"), load_file(tmp_path / "d" / "model.safetensors")
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypatch):
+    import socket
+
+    from robustxlt import recovery
+
+    monkeypatch.chdir(tmp_path)
+    locks = tmp_path / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    for name in ("0.input.lock", "0.output.lock", "1.output.lock", "2.output.lock"):
+        (locks / name).write_text("results/x\n")
+    recovery.record_run([str(locks / "0.input.lock"), str(locks / "0.output.lock")])  # this live process
+    records = tmp_path / recovery.RECORDS
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    (records / f"{host}-{dead.pid}.json").write_text(
+        json.dumps({"host": host, "pid": dead.pid, "started": 0.0, "locks": [str(locks / "1.output.lock")]})
+    )
+    (records / "elsewhere-1.json").write_text(  # another host sharing the directory: never touched
+        json.dumps({"host": "elsewhere", "pid": 1, "started": 0.0, "locks": [str(locks / "2.output.lock")]})
+    )
+    assert recovery.clear_stale_locks() == [str(locks / "1.output.lock")]
+    assert sorted(p.name for p in locks.iterdir()) == ["0.input.lock", "0.output.lock", "2.output.lock"]
+    recovery.forget_run()
+    assert sorted(p.name for p in records.iterdir()) == ["elsewhere-1.json"]

@@ -160,24 +160,35 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     assert (tmp_path / "results" / "benchmarks" / "train" / "sameapp" / "e5small" / "baseline" / "seed1.tsv").is_file()
 
 
+RESUMED_RUN = "results/sameapp/e5small/baseline/seed1"
+RESUME_COMMAND = (f"{RESUMED_RUN}/train_log.jsonl", "--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The smoke preset's baseline training on seed 1, never interrupted."""
+    workdir = tmp_path_factory.mktemp("uninterrupted")
+    whole = snakemake(*RESUME_COMMAND, workdir=workdir, timeout=900)
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    return workdir
+
+
 @pytest.mark.slow
-def test_a_training_job_killed_with_sigkill_resumes_with_the_plain_command(tmp_path):
-    """The training process of a job is killed (SIGKILL) after its first saved state; the same command again
-    resumes it from that state, and its English dev evaluations equal an uninterrupted run's."""
+@pytest.mark.parametrize("killed", ["training process", "whole run"])
+def test_a_training_killed_with_sigkill_resumes_with_the_plain_command(uninterrupted, tmp_path, killed):
+    """SIGKILL after the training's first saved state — to the training process alone (Snakemake reports the
+    failure), or to Snakemake and all its children (nothing reports anything; the lock stays) — then the same
+    command again: it resumes from that state, and its English dev evaluations equal an uninterrupted run's."""
     import shutil
     import signal
 
     import psutil
 
-    run = "results/sameapp/e5small/baseline/seed1"
-    command = (f"{run}/train_log.jsonl", "--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"))
-    whole = snakemake(*command, workdir=tmp_path / "whole", timeout=900)
-    assert whole.returncode == 0, whole.stderr[-3000:]
-    killed = tmp_path / "killed"
-    shutil.copytree(tmp_path / "whole" / "resources", killed / "resources")  # the same data and model, not redone
-    state_file = killed / run / "checkpoint.resume.pt"
+    workdir = tmp_path / "killed"
+    shutil.copytree(uninterrupted / "resources", workdir / "resources")  # the same data and model, not redone
+    state_file = workdir / RESUMED_RUN / "checkpoint.resume.pt"
     process = subprocess.Popen(
-        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(killed), *command],
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *RESUME_COMMAND],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -186,22 +197,27 @@ def test_a_training_job_killed_with_sigkill_resumes_with_the_plain_command(tmp_p
     deadline = time.monotonic() + 600
     while not state_file.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    (training,) = [
-        p for p in psutil.Process(process.pid).children(recursive=True) if "train.py" in " ".join(p.cmdline())
-    ]
-    training.send_signal(signal.SIGKILL)
+    children = psutil.Process(process.pid).children(recursive=True)
+    (training,) = [p for p in children if "train.py" in " ".join(p.cmdline())]
+    for victim in [training] if killed == "training process" else [psutil.Process(process.pid), *children]:
+        victim.send_signal(signal.SIGKILL)
     output, _ = process.communicate(timeout=120)
     assert process.returncode != 0 and state_file.exists(), output[-3000:]
-    assert "robustxlt: train failed: no error in its log (killed from outside?)" in output
+    if killed == "training process":
+        assert "robustxlt: train failed: no error in its log (killed from outside?)" in output
+    else:
+        assert list((workdir / ".snakemake" / "locks").glob("*.lock"))  # what used to need --unlock
 
-    again = snakemake(*command, workdir=killed, timeout=900)  # the plain command, no flag to remember
+    again = snakemake(*RESUME_COMMAND, workdir=workdir, timeout=900)  # the plain command, no flag to remember
     assert again.returncode == 0, again.stderr[-3000:]
+    if killed == "whole run":
+        assert "left by a run on this host that was killed" in again.stderr
     events = lambda path: [json.loads(line) for line in path.read_text().splitlines()]  # noqa: E731
-    resumed = events(killed / run / "train_log.jsonl")
+    resumed = events(workdir / RESUMED_RUN / "train_log.jsonl")
     assert [e["step"] for e in resumed if e["event"] == "resumed"] == [20]
     dev = lambda log: [(e["step"], e["dev_accuracy"], e["best"]) for e in log if e["event"] == "dev"]  # noqa: E731
-    assert dev(resumed) == dev(events(tmp_path / "whole" / run / "train_log.jsonl"))
-    assert not state_file.exists()
+    assert dev(resumed) == dev(events(uninterrupted / RESUMED_RUN / "train_log.jsonl"))
+    assert not state_file.exists() and not list((workdir / ".snakemake" / "robustxlt-runs").glob("*"))
 
 
 @pytest.mark.slow

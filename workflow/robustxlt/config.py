@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,14 @@ class ConfigError(ValueError):
     """A configuration problem, phrased as one line that names the key and the fix."""
 
 
+def _key(part: Any) -> str:
+    """A key as a message shows it: plain when it reads plainly, else quoted (a key may hold a newline)."""
+    text = str(part)
+    return text if re.fullmatch(r"[\w.@=+-]+", text) else repr(part)
+
+
 def _key_path(path: Any) -> str:
-    return ".".join(str(part) for part in path) or "<top level>"
+    return ".".join(_key(part) for part in path) or "<top level>"
 
 
 def _with_defaults(validator_class: type) -> type:
@@ -58,8 +66,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     key = _key_path(error.absolute_path)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
-        return f"unknown key {key + '.' if error.absolute_path else ''}{extra[0]!s}; allowed here: {', '.join(allowed)}"
+        extra = sorted(set(error.instance) - set(allowed), key=str)
+        where = key + "." if error.absolute_path else ""
+        return f"unknown key {where}{_key(extra[0])}; allowed here: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"key {key}: {error.instance!r} is not one of {error.validator_value}"
     if error.validator == "required":
@@ -109,10 +118,31 @@ def load_config_file(path: Path) -> dict:
     return config
 
 
+def _check_string_keys(node: Any, path: tuple, source: str) -> None:
+    """Every key of the configuration is a string: YAML reads `1:` as a number and `yes:` as true."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                raise ConfigError(
+                    f"{source}: key {_key_path((*path, key))}: a key must be a name, not {type(key).__name__} "
+                    f"{key!r}; quote it if it is meant as a name"
+                )
+            _check_string_keys(value, (*path, key), source)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _check_string_keys(value, (*path, index), source)
+
+
+@functools.cache
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
 def validate_config(config: dict, source: str = "config") -> dict:
     """Validate `config` in place (filling defaults) and return it; raise ConfigError on the first problem."""
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    _check_string_keys(config, (), source)
+    schema = _schema()
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ConfigError(f"{source}: {_describe(best)} (schema: {SCHEMA_PATH.name})")

@@ -10,8 +10,11 @@ import os
 from pathlib import Path
 
 from robustxlt.config import ConfigError, task_languages, training_settings
-from robustxlt.embedded_model import TOKENIZER_MAX_LENGTH
 from robustxlt.tasks import get_task
+
+# The embedded model's limit (embedded_model.TOKENIZER_MAX_LENGTH, equal by test): not imported from there, since
+# this module runs while Snakemake reads the workflow, where torch and transformers are not needed.
+EMBEDDED_MAX_LENGTH = 512
 
 # Models whose position table starts after the padding index (pad_token_id + 1 rows unused by tokens).
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert"}
@@ -70,7 +73,7 @@ def _model_limit(config: dict, model_name: str, where: str, prepared: Path) -> t
     source, key = model["source"], f"{where}: key models.{model_name}.source"
     directory = local_dir(source)
     if source == "embedded":
-        return TOKENIZER_MAX_LENGTH, "the embedded model"
+        return EMBEDDED_MAX_LENGTH, "the embedded model"
     if directory is not None:
         if not (directory / "config.json").is_file():
             raise ConfigError(
