@@ -245,12 +245,31 @@ def test_counter_fitted_reader_and_offline_refusal(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(SynonymSourceError, match="wordnet"):
-        build_synonym_table(tmp_path / "t.json", source="counter_fitted", cache_dir=tmp_path)
-    # Even a file already on disk is refused while no hash is pinned for it.
+        build_synonym_table(tmp_path / "t.json", source="counter_fitted", cache_dir=tmp_path / "empty")
+    # A file on disk that is not the pinned release is refused: by size, then by hash.
+    with pytest.raises(SynonymSourceError, match="has 1[0-9]{2} bytes, not the 1,977,338"):
+        synonyms.fetch_counter_fitted(tmp_path)
+    path.write_bytes(b"x" * synonyms.COUNTER_FITTED_BYTES)
+    with pytest.raises(SynonymSourceError, match="expected 9f6464f331c67b9a"):
+        synonyms.fetch_counter_fitted(tmp_path)
+
+
+def test_a_counter_fitted_download_is_put_in_place_only_when_it_matches_the_pin(tmp_path, monkeypatch):
+    import hashlib
+    import io
+
+    served = {"payload": b"{}"}
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    if synonyms.COUNTER_FITTED_SHA256 is None:
-        with pytest.raises(SynonymSourceError, match="cannot be verified"):
-            synonyms.fetch_counter_fitted(tmp_path)
+    monkeypatch.setattr(synonyms.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(served["payload"]))
+    with pytest.raises(SynonymSourceError, match="truncated or other file"):
+        synonyms.fetch_counter_fitted(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing half-checked left in the cache
+    # A stand-in release (the real one needs the network): pin its size and hash, and it is accepted.
+    served["payload"] = json.dumps({"good": ["well", "nice"]}).encode()
+    monkeypatch.setattr(synonyms, "COUNTER_FITTED_BYTES", len(served["payload"]))
+    monkeypatch.setattr(synonyms, "COUNTER_FITTED_SHA256", hashlib.sha256(served["payload"]).hexdigest())
+    target = synonyms.fetch_counter_fitted(tmp_path)
+    assert target.read_bytes() == served["payload"] and read_counter_fitted(target) == {"good": ["well", "nice"]}
 
 
 @pytest.mark.slow

