@@ -45,7 +45,10 @@ def test_local_task_data_gets_canonical_files_and_a_described_manifest(tiny_task
     manifest = prepare_task_data("pawsx", f"local:{source}", tmp_path / "data", tmp_path / "cache")
     assert manifest["description"] == f"pawsx from local files ({source})"
     assert read_manifest(tmp_path / "data" / "manifest.json")["description"] == manifest["description"]
-    assert read_pairs(tmp_path / "data" / "test-ja.tsv") == read_pairs(tiny_task_dir / "test-en.tsv")
+    # the same rows, now with their row ids (positions in the source file)
+    expected = [p[:3] for p in read_pairs(tiny_task_dir / "test-en.tsv")]
+    assert [p[:3] for p in read_pairs(tmp_path / "data" / "test-ja.tsv")] == expected
+    assert [p.id for p in read_pairs(tmp_path / "data" / "test-ja.tsv")][:3] == ["0", "1", "2"]
 
 
 def test_local_task_data_for_a_language_subset(tiny_task_dir, tmp_path):

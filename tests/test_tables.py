@@ -274,3 +274,19 @@ def test_with_the_baseline_alone_the_tables_say_there_is_nothing_to_compare(tmp_
     assert "No method other than the baseline" in (tmp_path / "t_m_improvements.md").read_text()
     assert "| baseline | 81.0 ± 1.4 | 71.0 ± 1.4 | 76.0 ± 1.4 | – | 2 |" in (tmp_path / "t_m_standard.md").read_text()
     assert len(pd.read_csv(tmp_path / "t_m_correlations.csv")) == 0
+
+
+def test_captions_report_placeholder_rows_and_rows_left_out_of_the_pairs(paper_run, tmp_path):
+    _, metrics, distances, methods = paper_run
+    quirky = pd.read_csv(metrics)
+    standard, pairs = quirky.lang1 == quirky.lang2, quirky.lang1 != quirky.lang2
+    quirky["placeholder_rows"] = np.where(standard & quirky.lang1.isin(["de", "ja"]), 12, 0)
+    quirky["dropped_rows"] = np.where(pairs, np.where(quirky.lang1.eq("ja") | quirky.lang2.eq("ja"), 14, 12), 0)
+    quirky.to_csv(tmp_path / "metrics.csv", index=False)
+    render_tables(tmp_path / "metrics.csv", distances, tmp_path / "t", "pawsx", "m", methods, PAWSX, "paper")
+    standard_text = (tmp_path / "t" / "pawsx_m_standard.md").read_text()
+    assert "placeholder rows (e.g. NS) in the test sets, scored as in XTREME: de 12, ja 12." in standard_text
+    generalized_text = (tmp_path / "t" / "pawsx_m_generalized.md").read_text()
+    assert "Rows left out of each pair" in generalized_text and "12–14 per pair" in generalized_text
+    # Data without such rows says nothing about them.
+    assert "placeholder" not in (_render(paper_run, None, name="plain") / "pawsx_m_standard.md").read_text()

@@ -146,13 +146,14 @@ def test_convert_pawsx_hub_split_drops_unlabeled_and_empty_rows():
     )
     dropped = Counter()
     pairs = convert_hub_split(ds, PAWSX, "de", dropped)
-    assert pairs == [Pair("A cat sat.", "The cat sat.", 1), Pair("Tab\tinside", "other", 0)]
+    # Each pair keeps the hub's id: the generalized setting matches languages by it, so dropped rows shift nothing.
+    assert pairs == [Pair("A cat sat.", "The cat sat.", 1, "1"), Pair("Tab\tinside", "other", 0, "2")]
     assert dropped == {"missing_text": 1, "no_label": 1}
 
 
 def test_convert_xnli_hub_split_uses_premise_and_hypothesis():
     ds = datasets.Dataset.from_dict(
-        {"premise": ["p1", "p2", "p3", None], "hypothesis": ["h1", "h2", "h3", "h4"], "label": [0, 2, -1, 1]},
+        {"premise": ["p1", "p2", "p3", None], "hypothesis": ["h1", "h2", "h3", "h4"], "label": [0, -1, 2, 1]},
         features=datasets.Features(
             {
                 "premise": datasets.Value("string"),
@@ -162,7 +163,8 @@ def test_convert_xnli_hub_split_uses_premise_and_hypothesis():
         ),
     )
     dropped = Counter()
-    assert convert_hub_split(ds, XNLI, "sw", dropped) == [Pair("p1", "h1", 0), Pair("p2", "h2", 2)]
+    # No id column: a pair's id is its position in the split, kept past the dropped row 1.
+    assert convert_hub_split(ds, XNLI, "sw", dropped) == [Pair("p1", "h1", 0, "0"), Pair("p3", "h3", 2, "2")]
     assert dropped == {"no_label": 1, "missing_text": 1}
 
 
@@ -220,14 +222,14 @@ def test_local_variants_give_identical_canonical_files(tmp_path, task):
             assert manifest["labels"] == list(task.labels) and manifest["source"] == "local"
     assert all(o == outputs[0] for o in outputs)
     assert sorted(outputs[0]) == sorted(f"{s}-{l}.tsv" for s, l in task.required_files())
-    assert read_pairs(tmp_path / "out" / "h0n0" / "train-en.tsv") == [Pair(*row) for row in ROWS]
+    assert read_pairs(tmp_path / "out" / "h0n0" / "train-en.tsv") == [Pair(*row, str(i)) for i, row in enumerate(ROWS)]
 
 
 def test_local_header_with_extra_columns_and_crlf(tmp_path):
     src = write_local(tmp_path / "src", PAWSX, header=True, names=False, languages=["en"])
     (src / "test-en.tsv").write_bytes(b'id\tsentence1\tsentence2\tlabel\r\n7\ta "q\tb\t1\r\n')
     prepare_from_local(PAWSX, src, tmp_path / "out", languages=["en"])
-    assert read_pairs(tmp_path / "out" / "test-en.tsv") == [Pair('a "q', "b", 1)]
+    assert read_pairs(tmp_path / "out" / "test-en.tsv") == [Pair('a "q', "b", 1, "7")]  # the file's own id
 
 
 def test_manifest_hashes_match_files(tmp_path):

@@ -26,6 +26,8 @@ METRIC_COLUMNS = [
     "collapsed",
     "smoothed_accuracy",
     "n",
+    "placeholder_rows",
+    "dropped_rows",
     "outcomes",
     "train_seconds",
     "train_peak_rss_mb",

@@ -1,8 +1,10 @@
 """The one on-disk format of a sentence-pair split: every data source writes it, the trainer reads it.
 
 A canonical file is UTF-8 TSV with the header `sentence1<TAB>sentence2<TAB>label`, one pair per
-line, the label an integer class id. There is no quoting: a tab or line break inside a sentence is
-replaced by a space on writing, so a line always splits into exactly three fields.
+line, the label an integer class id; a fourth column `id` holds the source's row id where it has one (the
+generalized setting matches test rows across languages by it, so a row dropped in one language shifts
+nothing). There is no quoting: a tab or line break inside a sentence is replaced by a space on writing, so a
+line always splits into the header's number of fields.
 Every write is atomic (a temporary file in the same directory, then `os.replace`), so a crashed or
 killed job never leaves a half-written file that a later rule would take for a finished one.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
 HEADER: tuple[str, str, str] = ("sentence1", "sentence2", "label")
+HEADER_WITH_ID: tuple[str, str, str, str] = (*HEADER, "id")
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -38,12 +41,28 @@ class DataError(ValueError):
         super().__init__(f"{where}: {problem}. Fix: {fix}")
 
 
+# Sentences that stand for "not translated" in the source data (PAWS-X's human-translated test sets): scored in
+# the standard setting as XTREME does, counted wherever they are, dropped from the generalized pairs.
+PLACEHOLDERS = frozenset({"NS"})
+
+
+def is_placeholder(sentence: str) -> bool:
+    return sentence.strip() in PLACEHOLDERS
+
+
+def placeholder_rows(pairs: Iterable[Pair]) -> int:
+    """How many pairs have a placeholder for either sentence."""
+    return sum(1 for p in pairs if is_placeholder(p.sentence1) or is_placeholder(p.sentence2))
+
+
 class Pair(NamedTuple):
-    """One labelled sentence pair; `label` is the index into the task's label names."""
+    """One labelled sentence pair; `label` is the index into the task's label names, `id` the source's row id
+    (None when the source has none)."""
 
     sentence1: str
     sentence2: str
     label: int
+    id: str | None = None
 
 
 def clean_field(text: str) -> str:
@@ -71,14 +90,22 @@ def _atomic_write_text(path: Path, write) -> None:
 
 
 def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
-    """Write `pairs` as a canonical TSV at `path` (atomically) and return the number of rows."""
+    """Write `pairs` as a canonical TSV at `path` (atomically) and return the number of rows. The `id` column is
+    written when the pairs have ids (all of them, or none)."""
     rows = 0
+    pairs = list(pairs)
+    with_ids = bool(pairs) and pairs[0].id is not None
 
     def write(handle) -> None:
         nonlocal rows
-        handle.write("\t".join(HEADER) + "\n")
+        handle.write("\t".join(HEADER_WITH_ID if with_ids else HEADER) + "\n")
         for pair in pairs:
-            sentence1, sentence2, label = pair
+            sentence1, sentence2, label = pair.sentence1, pair.sentence2, pair.label
+            if (pair.id is not None) != with_ids:
+                raise DataError(
+                    path, f"pair {rows + 1} {'lacks an id' if with_ids else 'has an id'} unlike pair 1",
+                    "give every pair an id, or none", line=rows + 2,
+                )  # fmt: skip
             if not isinstance(sentence1, str) or not isinstance(sentence2, str):
                 raise DataError(
                     path,
@@ -93,7 +120,8 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
                     "map label names to their integer ids (0, 1, ...) before writing",
                     line=rows + 2,
                 )
-            handle.write(f"{clean_field(sentence1)}\t{clean_field(sentence2)}\t{label}\n")
+            row_id = f"\t{clean_field(pair.id)}" if with_ids else ""
+            handle.write(f"{clean_field(sentence1)}\t{clean_field(sentence2)}\t{label}{row_id}\n")
             rows += 1
 
     _atomic_write_text(path, write)
@@ -107,7 +135,12 @@ def write_split_files(out_dir: Path, splits: Mapping[tuple[str, str], Iterable[P
     files = {}
     for (split, lang), pairs in splits.items():
         path = out_dir / f"{split}-{lang}.tsv"
-        files[path.name] = {"rows": write_pairs(path, pairs), "sha256": sha256_file(path)}
+        pairs = list(pairs)
+        files[path.name] = {
+            "rows": write_pairs(path, pairs),
+            "placeholder_rows": placeholder_rows(pairs),
+            "sha256": sha256_file(path),
+        }
     return files
 
 
@@ -122,6 +155,7 @@ def read_pairs(path: Path) -> list[Pair]:
     if not lines:
         raise DataError(path, "file is empty (no header row)", "re-run the prepare_data rule for this task", line=1)
     pairs = []
+    width = 3
     for number, raw in enumerate(lines, start=1):
         try:
             fields = raw.decode("utf-8").split("\t")
@@ -133,18 +167,19 @@ def read_pairs(path: Path) -> list[Pair]:
                 line=number,
             ) from None
         if number == 1:
-            if tuple(fields) != HEADER:
+            width = len(fields)
+            if tuple(fields) not in (HEADER, HEADER_WITH_ID):
                 raise DataError(
                     path,
-                    f"header is {fields!r}, expected {list(HEADER)!r}",
+                    f"header is {fields!r}, expected {list(HEADER)!r} (and optionally id)",
                     "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
                     line=1,
                 )
             continue
-        if len(fields) != 3:
+        if len(fields) != width:
             raise DataError(
                 path,
-                f"expected 3 tab-separated fields, found {len(fields)}",
+                f"expected {width} tab-separated fields, found {len(fields)}",
                 "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
                 line=number,
             )
@@ -159,7 +194,7 @@ def read_pairs(path: Path) -> list[Pair]:
                 "canonical labels are integer ids (0, 1, ...); re-run prepare_data",
                 line=number,
             )
-        pairs.append(Pair(fields[0], fields[1], label))
+        pairs.append(Pair(fields[0], fields[1], label, fields[3] if width == 4 else None))
     return pairs
 
 

@@ -21,7 +21,7 @@ from robustxlt.batching import (
     save_encoded,
     sorted_batches,
 )
-from robustxlt.canonical import read_pairs, sha256_file
+from robustxlt.canonical import placeholder_rows, read_pairs, sha256_file
 from robustxlt.generalized import result_name
 from robustxlt.perturbation import sample_noise
 from robustxlt.runtime import (
@@ -112,6 +112,8 @@ class EvaluationSet:
     lang2: str
     path: Path
     encoded: Path | None = None
+    # Rows of the source test sets left out of this generalized pair (placeholder, labels that differ, missing).
+    dropped_rows: int = 0
 
     @property
     def name(self) -> str:
@@ -136,13 +138,14 @@ def encode_test_sets(model_dir: Path, test_sets: list[EvaluationSet], out_dir: P
 SPOT_CHECKED = 16
 
 
-def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> EncodedPairs:
+def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> tuple[EncodedPairs, int]:
     """The test set's token ids: from its encoded file, or tokenised here. An encoded file is refused if it was
     written from another source file (sha256) or max_length, or if the run's tokenizer gives other ids for its
-    first pairs (a spot check: hashing a 250k-word tokenizer would cost more than tokenising every test set)."""
+    first pairs (a spot check: hashing a 250k-word tokenizer would cost more than tokenising every test set).
+    Also returns how many of its pairs hold a placeholder sentence (scored, as in XTREME, and reported)."""
     pairs = read_pairs(test_set.path)
     if test_set.encoded is None:
-        return encode_pairs(tokenizer, pairs, max_length)
+        return encode_pairs(tokenizer, pairs, max_length), placeholder_rows(pairs)
     data, meta = load_encoded(test_set.encoded)
     stale = [
         key
@@ -157,7 +160,7 @@ def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> Encod
             f"({test_set.path}, max_length {max_length}, the checkpoint's tokenizer): delete it and rerun "
             "so that encode_test_sets writes it anew"
         )
-    return data
+    return data, placeholder_rows(pairs)
 
 
 def evaluate_test_set(
@@ -170,7 +173,7 @@ def evaluate_test_set(
     precision: str = "fp32",
 ) -> tuple[dict, dict[str, np.ndarray], list[int]]:
     """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
-    data = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
+    data, placeholders = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
     predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
     columns = {"prediction": predictions}
     result = {
@@ -180,6 +183,8 @@ def evaluate_test_set(
         # One predicted class for every example: a constant classifier, whatever its accuracy says.
         "collapsed": collapsed(predictions),
         "n": len(data),
+        "placeholder_rows": placeholders,
+        "dropped_rows": test_set.dropped_rows,
         # Per-example correctness, paired across runs (same rows, same order): the bootstrap's input.
         "outcomes": encode_outcomes(predictions == np.asarray(data.labels, dtype=np.int64)),
     }

@@ -51,7 +51,9 @@ def convert_hub_split(ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: 
     """Map one hub split of `task` in `lang` to Pairs.
 
     Rows without a gold label (-1 or null) or with a missing/blank sentence are dropped; their
-    numbers are added to `dropped` under "no_label" and "missing_text" when a Counter is given.
+    numbers are added to `dropped` under "no_label" and "missing_text" when a Counter is given. Every pair keeps
+    its row id: the dataset's `id` column where it has one, else its position in the split, so that dropping a
+    row in one language never shifts the others against it.
     """
     import datasets
 
@@ -75,8 +77,13 @@ def convert_hub_split(ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: 
     counts = Counter() if dropped is None else dropped
     pairs = []
     row = 0
-    for batch in ds.select_columns([column1, column2, label_column]).iter(batch_size=10_000):
-        for sentence1, sentence2, label in zip(batch[column1], batch[column2], batch[label_column], strict=True):
+    id_column = "id" if "id" in ds.column_names else None
+    columns = [column1, column2, label_column, *([id_column] if id_column else [])]
+    for batch in ds.select_columns(columns).iter(batch_size=10_000):
+        ids = batch[id_column] if id_column else range(row, row + len(batch[label_column]))
+        for sentence1, sentence2, label, row_id in zip(
+            batch[column1], batch[column2], batch[label_column], ids, strict=True
+        ):
             row += 1
             if label is None or label == -1:
                 counts["no_label"] += 1
@@ -90,7 +97,7 @@ def convert_hub_split(ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: 
             if _missing_text(sentence1) or _missing_text(sentence2):
                 counts["missing_text"] += 1
                 continue
-            pairs.append(Pair(sentence1, sentence2, label))
+            pairs.append(Pair(sentence1, sentence2, label, str(row_id)))
     return pairs
 
 
@@ -199,8 +206,8 @@ def prepare_from_hub(
     return manifest
 
 
-def _find_columns(fields: list[str]) -> tuple[int, int, int | None] | None:
-    """Column indices of sentence 1, sentence 2 and the label if `fields` is a header row, else None."""
+def _find_columns(fields: list[str]) -> tuple[int, int, int | None, int | None] | None:
+    """Column indices of sentence 1, sentence 2, the label and the row id if `fields` is a header row, else None."""
     lowered = [field.strip().lower() for field in fields]
 
     def index(names: tuple[str, ...]) -> int | None:
@@ -209,7 +216,7 @@ def _find_columns(fields: list[str]) -> tuple[int, int, int | None] | None:
     first, second = index(_SENTENCE1_NAMES), index(_SENTENCE2_NAMES)
     if first is None or second is None:
         return None
-    return first, second, index(_LABEL_NAMES)
+    return first, second, index(_LABEL_NAMES), index(("id", "guid", "pair_id"))
 
 
 _UNLABELED_FIX = (
@@ -249,7 +256,7 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
         )
     fix_columns = "each row must be sentence1<TAB>sentence2<TAB>label (no quoting, no tabs inside sentences)"
     pairs = []
-    columns: tuple[int, int, int | None] = (0, 1, 2)
+    columns: tuple[int, int, int | None, int | None] = (0, 1, 2, None)
     width = 3
     first_data_line = 1
     for number, raw in enumerate(lines, start=1):
@@ -291,7 +298,7 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
             raise DataError(
                 path, f"expected {width} tab-separated columns, found {len(fields)}", fix_columns, line=number
             )
-        first, second, label_column = columns
+        first, second, label_column, id_column = columns
         label = task.label_id(fields[label_column])
         if label is None:
             raise DataError(
@@ -311,7 +318,9 @@ def read_local_tsv(path: Path, task: TaskSpec, dropped: Counter | None = None) -
                 )
             counts["missing_text"] += 1
             continue
-        pairs.append(Pair(fields[first], fields[second], label))
+        # The row id: the file's id column, else the row's position (blank test rows are refused, so it is stable).
+        row_id = fields[id_column] if id_column is not None else str(number - first_data_line)
+        pairs.append(Pair(fields[first], fields[second], label, row_id))
     if not pairs:
         raise DataError(
             path,

@@ -409,6 +409,7 @@ def standard_table(results: Results) -> Table:
         _methods_note(results),
         _strength_note(results),
         _collapse_note(results),
+        _placeholder_note(results),
     ]
     header = ["method", *columns, delta_column, "seeds"]
     return Table(
@@ -476,7 +477,34 @@ def _generalized_scope(results: Results) -> str:
         f"{len(covered)} of {len(results.languages)} languages ({', '.join(covered)}), "
         f"{len(pairs)} ordered pairs of the {len(covered) * (len(covered) - 1)} possible among them, "
         f"n = {pair_n} test pairs per language pair (standard test sets: n = {standard_n}).{sampled}"
+        f"{_rows_left_out(results)}"
     )
+
+
+def _rows_left_out(results: Results) -> str:
+    """The caption's account of rows not scored as they are: placeholder rows (scored in the standard setting,
+    as in XTREME) and rows dropped from the generalized pairs (counts per pair in generalized.json)."""
+    runs = results.runs
+    notes = []
+    if "dropped_rows" in runs and runs.dropped_rows.fillna(0).gt(0).any():
+        dropped = runs[runs.lang1 != runs.lang2].dropped_rows.fillna(0).astype(int)
+        notes.append(
+            f" Rows left out of each pair (a placeholder sentence such as NS, labels that differ between the two "
+            f"languages, or a row one language lacks): {_span(sorted(set(dropped)))} per pair (counts in "
+            "generalized.json)."
+        )
+    return "".join(notes)
+
+
+def _placeholder_note(results: Results) -> str:
+    """Untranslated placeholder rows per language: scored in the standard setting, as XTREME does."""
+    runs = results.runs
+    if "placeholder_rows" not in runs or not runs.placeholder_rows.fillna(0).gt(0).any():
+        return ""
+    standard = runs[runs.lang1 == runs.lang2]
+    placeholders = standard.groupby("lang1").placeholder_rows.max().fillna(0).astype(int)
+    listed = ", ".join(f"{lang} {n}" for lang, n in placeholders.items() if n)
+    return f"Untranslated placeholder rows (e.g. NS) in the test sets, scored as in XTREME: {listed}."
 
 
 def generalized_table(results: Results) -> Table:

@@ -16,6 +16,9 @@ rule generalized_pairs:
         max_examples=lambda wildcards: config["tasks"][wildcards.task]["generalized"][
             "max_examples"
         ],
+        max_disagreement=lambda wildcards: config["tasks"][wildcards.task][
+            "generalized"
+        ]["max_disagreement"],
     script:
         "../scripts/generalized_pairs.py"
 

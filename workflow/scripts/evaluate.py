@@ -1,16 +1,23 @@
 from pathlib import Path
 
+from robustxlt.canonical import read_manifest
 from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
 from robustxlt.generalized import result_name
 from robustxlt.runtime import log_job_to
 
 log_job_to(snakemake.log[0])
 wildcards = snakemake.wildcards
+# Rows each generalized pair left out (placeholders, labels that differ, missing rows), from generalized_pairs.
+pair_files = read_manifest(Path(snakemake.input.generalized)).get("files", {})
 zero_shot_accuracy(
     checkpoint=Path(snakemake.input.checkpoint),
     test_sets=[
         EvaluationSet(
-            lang1, lang2, Path(path), encoded=Path(snakemake.input.encoded) / f"{result_name(lang1, lang2)}.npz"
+            lang1,
+            lang2,
+            Path(path),
+            encoded=Path(snakemake.input.encoded) / f"{result_name(lang1, lang2)}.npz",
+            dropped_rows=sum(pair_files.get(Path(path).name, {}).get("dropped", {}).values()),
         )
         for lang1, lang2, path in snakemake.params.test_sets
     ],

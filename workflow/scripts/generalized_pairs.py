@@ -9,4 +9,5 @@ write_generalized_pairs(
     languages=snakemake.params.languages,
     manifest_file=Path(snakemake.output.manifest),
     max_examples=snakemake.params.max_examples,
+    max_disagreement=snakemake.params.max_disagreement,
 )
