@@ -10,11 +10,52 @@ from robustxlt.models import ModelUnavailableError, describe_model, prepare_mode
 def test_hub_model_offline_fails_fast_and_says_how_to_get_it(tmp_path):
     started = time.perf_counter()
     with pytest.raises(ModelUnavailableError) as error:
-        prepare_model("hub:google-bert/bert-base-multilingual-cased", "main", tmp_path / "mbert")
+        prepare_model("hub:google-bert/bert-base-multilingual-cased", "main", tmp_path / "mbert", tmp_path / "cache")
     assert time.perf_counter() - started < 5
     message = str(error.value)
-    assert "HF_HUB_OFFLINE" in message and "local:" in message and "--revision main" in message
-    assert not (tmp_path / "mbert").exists()
+    assert "HF_HUB_OFFLINE is set and it is not in the cache" in message and "local:" in message
+    assert "--revision main" in message and not (tmp_path / "mbert").exists()
+
+
+def fill_hub_cache(cache, model_id, files_dir, revision="main", commit="0123456789abcdef0123456789abcdef01234567"):
+    """A Hugging Face cache as the hub client leaves it: blobs named by hash, a snapshot of symlinks, a ref."""
+    import hashlib
+    import os
+
+    repo = cache / f"models--{model_id.replace('/', '--')}"
+    (repo / "blobs").mkdir(parents=True)
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / revision).write_text(commit)
+    for file in files_dir.iterdir():
+        if file.name == "robustxlt_source.json":
+            continue
+        blob = repo / "blobs" / hashlib.sha256(file.read_bytes()).hexdigest()
+        blob.write_bytes(file.read_bytes())
+        os.symlink(os.path.relpath(blob, repo / "snapshots" / commit), repo / "snapshots" / commit / file.name)
+    return cache
+
+
+def test_a_hub_model_comes_from_a_filled_cache_offline(tiny_model_dir, tmp_path):
+    from robustxlt.preflight import check_hub_access, hub_model_cached
+
+    cache = fill_hub_cache(tmp_path / "cache", "org/tiny-bert", tiny_model_dir)
+    assert hub_model_cached("org/tiny-bert", "main", cache) and not hub_model_cached("org/tiny-bert", "v2", cache)
+    config = {
+        "cache_dir": str(cache),
+        "tasks": {},
+        "models": {"tiny": {"source": "hub:org/tiny-bert", "revision": "main"}},
+    }
+    check_hub_access(config, "c.yaml", {("model", "tiny")})  # cached: no refusal, though offline
+    out = prepare_model("hub:org/tiny-bert", "main", tmp_path / "tiny", cache)
+    files = sorted(p.name for p in out.iterdir())
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= set(files)
+    assert not any((out / f).is_symlink() for f in files)  # real files (links into blobs), not cache symlinks
+    assert (out / "model.safetensors").read_bytes() == (tiny_model_dir / "model.safetensors").read_bytes()
+    assert describe_model(out) == "hub:org/tiny-bert@main"
+    # A revision the cache does not hold: refused with the way out.
+    with pytest.raises(ModelUnavailableError, match="not in the cache"):
+        prepare_model("hub:org/tiny-bert", "v2", tmp_path / "v2", cache)
 
 
 def test_local_model_is_copied_with_its_provenance(tiny_model_dir, tmp_path):

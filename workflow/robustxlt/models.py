@@ -24,31 +24,43 @@ def _is_hf_directory(path: Path) -> bool:
 
 
 def _download_from_hub(model_id: str, revision: str | None, out_dir: Path, cache_dir: Path | None) -> None:
+    """The model's files at `revision`, through the Hugging Face cache (`cache_dir`, else the user's): downloaded
+    if missing, or read from the cache alone when HF_HUB_OFFLINE is set (a cache filled elsewhere works offline);
+    then linked (or copied) into `out_dir`."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     how_to = (
         f"download it where the hub is reachable (`hf download {model_id}"
-        f"{' --revision ' + revision if revision else ''} --local-dir DIR`) and set the model's source to local:DIR"
+        f"{' --revision ' + revision if revision else ''} --local-dir DIR`) and set the model's source to local:DIR, "
+        "or fill the Hugging Face cache (cache_dir) with it there"
     )
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise ModelUnavailableError(f"model hub:{model_id} is not available: HF_HUB_OFFLINE is set; {how_to}")
-    tmp_dir = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(tmp_dir, ignore_errors=True)
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
     try:
-        snapshot_download(
-            model_id,
-            revision=revision,
-            local_dir=tmp_dir,
-            cache_dir=cache_dir,
-            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "vocab*", "merges*"],
-            etag_timeout=10,
+        snapshot = Path(
+            snapshot_download(
+                model_id,
+                revision=revision,
+                cache_dir=cache_dir,
+                allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "vocab*", "merges*"],
+                local_files_only=offline,
+                etag_timeout=10,
+            )
         )
     except (LocalEntryNotFoundError, OSError) as err:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        state = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else f"{err.__class__.__name__}"
+        raise ModelUnavailableError(f"model hub:{model_id} is not available ({state}); {how_to}") from err
+    if not _is_hf_directory(snapshot):
         raise ModelUnavailableError(
-            f"model hub:{model_id} could not be downloaded ({err.__class__.__name__}); {how_to}"
-        ) from err
+            f"model hub:{model_id}@{revision or 'main'} has no config.json and safetensors weights ({snapshot}); "
+            "choose a revision with safetensors weights"
+        )
+    tmp_dir = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
+    for file in snapshot.iterdir():  # cache snapshots hold symlinks to blobs: link or copy what they point to
+        if file.is_file():
+            _link_or_copy(str(file.resolve()), str(tmp_dir / file.name))
     os.replace(tmp_dir, out_dir)
 
 

@@ -86,6 +86,14 @@ def _model_limit(config: dict, model_name: str, where: str, prepared: Path) -> t
     return None  # a hub model not downloaded yet: prepare_model checks it once it is
 
 
+def hub_model_cached(model_id: str, revision: str | None, cache_dir: Path | None) -> bool:
+    """Whether the Hugging Face cache holds the model at `revision` (its config.json), without the network."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(model_id, "config.json", cache_dir=cache_dir, revision=revision)
+    return isinstance(found, str)
+
+
 def check_hub_access(config: dict, where: str, pending: set[tuple[str, str]]) -> None:
     """Refuse a run that would download from the hub while HF_HUB_OFFLINE is set: `pending` holds the
     ("data", task) and ("model", name) preparations the run is about to execute (none when results are only
@@ -102,9 +110,13 @@ def check_hub_access(config: dict, where: str, pending: set[tuple[str, str]]) ->
         source = config["models"][name]["source"] if kind == "model" else ""
         if source.startswith("hub:"):
             model_id, revision = source.removeprefix("hub:"), config["models"][name].get("revision")
+            cache = Path(config["cache_dir"]).expanduser() if config.get("cache_dir") else None
+            if hub_model_cached(model_id, revision, cache):
+                continue  # a cache filled where the hub is reachable serves it offline
             raise ConfigError(
                 f"{where}: key models.{name}.source: {source} cannot be downloaded: HF_HUB_OFFLINE is set and it "
-                "has not been prepared yet; unset HF_HUB_OFFLINE where the hub is reachable, or download it there "
+                f"is neither prepared nor in the Hugging Face cache ({cache or 'the default'}); unset HF_HUB_OFFLINE "
+                "where the hub is reachable, fill the cache there, or download it "
                 f"(`hf download {model_id}{' --revision ' + revision if revision else ''} --local-dir DIR`) and set "
                 "the source to local:DIR"
             )
