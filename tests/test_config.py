@@ -17,7 +17,7 @@ def load(name: str) -> dict:
     return yaml.safe_load((REPO / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "presets/smoke.yaml", "presets/paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "presets/smoke.yaml", "presets/paper.yaml", "presets/paper-tiny.yaml"])
 def test_shipped_configurations_are_valid(name):
     validate_config(load(name), name)
 

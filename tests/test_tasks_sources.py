@@ -101,6 +101,21 @@ def test_canonical_round_trip_cleans_tabs_and_newlines(tmp_path):
     assert read_pairs(path) == [pairs[0], Pair("tab here", "new line  x", 0), pairs[2]]
 
 
+def test_row_ids_round_trip_and_plain_tuples_are_written_too(tmp_path):
+    from robustxlt.canonical import write_split_files
+
+    with_ids = [Pair("a", "b", 1, "p-1"), Pair("NS", "NS", 0, "p-2")]
+    write_pairs(tmp_path / "ids.tsv", with_ids)
+    assert (tmp_path / "ids.tsv").read_text().splitlines()[0] == "sentence1\tsentence2\tlabel\tid"
+    assert read_pairs(tmp_path / "ids.tsv") == with_ids
+    with pytest.raises(DataError, match="pair 2 lacks an id unlike pair 1"):
+        write_pairs(tmp_path / "mixed.tsv", [Pair("a", "b", 1, "x"), Pair("c", "d", 0)])
+    # Sources that build plain (sentence1, sentence2, label) tuples, like the embedded benchmark.
+    files = write_split_files(tmp_path / "out", {("test", "de"): [("a", "b", 1), ("NS", "c", 0)]})
+    assert files["test-de.tsv"]["rows"] == 2 and files["test-de.tsv"]["placeholder_rows"] == 1
+    assert read_pairs(tmp_path / "out" / "test-de.tsv") == [Pair("a", "b", 1), Pair("NS", "c", 0)]
+
+
 def test_atomic_writes_leave_no_temporary_files(tmp_path):
     write_pairs(tmp_path / "a.tsv", [Pair("a", "b", 0)])
     write_manifest(tmp_path / "manifest.json", {"x": 1})

@@ -52,7 +52,7 @@ def is_placeholder(sentence: str) -> bool:
 
 def placeholder_rows(pairs: Iterable[Pair]) -> int:
     """How many pairs have a placeholder for either sentence."""
-    return sum(1 for p in pairs if is_placeholder(p.sentence1) or is_placeholder(p.sentence2))
+    return sum(1 for p in pairs if is_placeholder(p[0]) or is_placeholder(p[1]))  # Pairs or plain tuples
 
 
 class Pair(NamedTuple):
@@ -93,7 +93,7 @@ def write_pairs(path: Path, pairs: Iterable[Pair]) -> int:
     """Write `pairs` as a canonical TSV at `path` (atomically) and return the number of rows. The `id` column is
     written when the pairs have ids (all of them, or none)."""
     rows = 0
-    pairs = list(pairs)
+    pairs = [pair if isinstance(pair, Pair) else Pair(*pair) for pair in pairs]  # plain tuples too
     with_ids = bool(pairs) and pairs[0].id is not None
 
     def write(handle) -> None:

@@ -25,6 +25,11 @@ from robustxlt.published import PublishedRow, published_rows
 
 SETUP_NOTES = {
     "paper": "the paper's setup",
+    "paper-tiny": (
+        "PAPER-TINY: the paper's tasks, methods and model architectures with tiny randomly initialised stand-ins "
+        "and a few hundred generated rows; it checks the paper's code paths, its numbers mean nothing, and the "
+        "published rows beside them are the paper's real models'"
+    ),
     "embedded": "EMBEDDED PROXY (offline demo data and model), not the paper's PAWS-X/XNLI with mBERT/XLM-R",
     "smoke": "SMOKE TEST (tiny budget), numbers carry no meaning beyond checking the pipeline",
     "custom": "a custom setup",

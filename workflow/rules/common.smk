@@ -238,10 +238,12 @@ def rendered_files():
 
 
 def paper_reference(model):
-    """The paper's encoder this model is (its published rows go beside ours), in the paper's setup only."""
-    if config["setup"] != "paper":
+    """The paper's encoder this model is, or stands in for (its published rows go beside ours), in the paper's
+    setups only."""
+    if config["setup"] not in ("paper", "paper-tiny"):
         return None
-    return paper_model(config["models"][model]["source"])
+    settings = config["models"][model]
+    return settings.get("stands_in_for") or paper_model(settings["source"])
 
 
 def embedded_options(wildcards):

@@ -1,0 +1,153 @@
+"""Tiny stand-ins for the paper's setup (presets/paper-tiny.yaml), built offline in seconds: randomly initialised
+BERT and XLM-R sequence classifiers of the real classes with tiny configs, and PAWS-X- and XNLI-shaped local data
+with the real PAWS-X test files' quirks. They run the paper's code paths (both architectures, both tasks, every
+method and injection point, the generalized grid) end to end on a CPU; their numbers mean nothing.
+
+    python -m robustxlt.tiny DIR     # writes DIR/models/{bert,xlm-roberta} and DIR/data/{pawsx,xnli}
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from robustxlt.tasks import get_task
+
+# Words of three topics: a pair's label follows from its sentences' topics, so even a tiny model can learn it.
+TOPICS = (
+    "apple pear plum grape lemon melon cherry peach mango lime".split(),
+    "car bus train plane boat bike truck tram ship cart".split(),
+    "red blue green black white pink brown grey gold cyan".split(),
+)
+MAX_POSITIONS = 64
+ROWS = {"train": 240, "dev": 60, "test": 60}
+# PAWS-X's human-translated test files hold untranslated placeholder rows; a few carry another label than
+# English's, and a row may be missing in one language (e.g. unlabeled on the hub). Reproduced here.
+PLACEHOLDER_ROWS = {"de": (3, 11, 19), "ja": (5,)}
+LABEL_DIFFERS = {"de": (3,)}
+MISSING_ROWS = {"zh": (7,)}
+
+
+def _sentence(rng: np.random.Generator, topic: int) -> str:
+    return " ".join(rng.choice(TOPICS[topic], size=int(rng.integers(2, 7))))
+
+
+def _rows(task_name: str, n: int, rng: np.random.Generator) -> list[tuple[str, str, int]]:
+    """A rule a 2-layer model learns in a few dozen steps: PAWS-X's label says whether sentence 2 is about fruit
+    (half the pairs are), XNLI's is sentence 2's topic (entailment, neutral, contradiction)."""
+    rows = []
+    for i in range(n):
+        t1 = int(rng.integers(3))
+        if task_name == "pawsx":
+            t2 = 0 if i % 2 else int(1 + rng.integers(2))
+            label = int(t2 == 0)
+        else:
+            t2 = label = int(rng.integers(3))
+        rows.append((_sentence(rng, t1), _sentence(rng, t2), label))
+    return rows
+
+
+def write_task(directory: Path, task_name: str, seed: int = 0) -> Path:
+    """XTREME-style `{split}-{lang}.tsv` files with a header and an id column, for every language of the task."""
+    task = get_task(task_name)
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    splits = {split: _rows(task_name, n, rng) for split, n in ROWS.items()}
+    for split, lang in task.required_files():
+        lines = ["id\tsentence1\tsentence2\tlabel"]
+        for i, (first, second, label) in enumerate(splits[split]):
+            if split == "test" and i in MISSING_ROWS.get(lang, ()):
+                continue
+            if split == "test" and i in PLACEHOLDER_ROWS.get(lang, ()):
+                first = second = "NS"
+                label = (label + 1) % len(task.labels) if i in LABEL_DIFFERS.get(lang, ()) else label
+            lines.append(f"{i}\t{first}\t{second}\t{task.labels[label]}")
+        (directory / f"{split}-{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+def _tokenizer(template: str):
+    """A word-level tokenizer over the topic words with the BERT ([CLS] a [SEP] b [SEP], token types) or the
+    XLM-R (<s> a </s></s> b </s>) pair template."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    if template == "bert":
+        specials = {"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]"}
+        order = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+    else:
+        specials = {"pad": "<pad>", "unk": "<unk>", "cls": "<s>", "sep": "</s>"}
+        order = ["<s>", "<pad>", "</s>", "<unk>"]  # XLM-R's ids: pad 1
+    words = sorted({w for topic in TOPICS for w in topic} | {"NS"})
+    vocab = {token: i for i, token in enumerate(order + words)}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token=specials["unk"]))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    cls, sep = specials["cls"], specials["sep"]
+    ids = [(cls, vocab[cls]), (sep, vocab[sep])]
+    if template == "bert":
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} $B:1 {sep}:1", special_tokens=ids
+        )
+    else:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"{cls} $A {sep}", pair=f"{cls} $A {sep} {sep} $B {sep}", special_tokens=ids
+        )
+    return (
+        PreTrainedTokenizerFast(
+            tokenizer_object=tokenizer,
+            pad_token=specials["pad"],
+            unk_token=specials["unk"],
+            cls_token=cls,
+            sep_token=sep,
+            model_max_length=MAX_POSITIONS,
+            model_input_names=["input_ids", "token_type_ids", "attention_mask"]
+            if template == "bert"
+            else ["input_ids", "attention_mask"],
+        ),
+        vocab,
+    )
+
+
+def write_model(directory: Path, architecture: str, seed: int = 0) -> Path:
+    """A randomly initialised 2-layer, 32-wide encoder of the real class (`bert` or `xlm-roberta`) and its
+    tokenizer, as a Hugging Face directory."""
+    import torch
+    from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
+
+    tokenizer, vocab = _tokenizer("bert" if architecture == "bert" else "xlmr")
+    size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    if architecture == "bert":
+        config = BertConfig(vocab_size=len(vocab), max_position_embeddings=MAX_POSITIONS, pad_token_id=0, **size)
+        model_class = BertModel
+    elif architecture == "xlm-roberta":
+        # XLM-R's position ids start after the padding index: two more rows than the longest input.
+        config = XLMRobertaConfig(
+            vocab_size=len(vocab), max_position_embeddings=MAX_POSITIONS + 2, pad_token_id=1, bos_token_id=0,
+            eos_token_id=2, type_vocab_size=1, **size,
+        )  # fmt: skip
+        model_class = XLMRobertaModel
+    else:
+        raise ValueError(f"unknown architecture {architecture!r}: bert or xlm-roberta")
+    torch.manual_seed(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    model_class(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def write_tiny_setup(directory: Path) -> Path:
+    """DIR/models/{bert,xlm-roberta} and DIR/data/{pawsx,xnli}: what presets/paper-tiny.yaml reads."""
+    directory = Path(directory)
+    for architecture in ("bert", "xlm-roberta"):
+        write_model(directory / "models" / architecture, architecture)
+    for task_name in ("pawsx", "xnli"):
+        write_task(directory / "data" / task_name, task_name)
+    return directory
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m robustxlt.tiny DIR")
+    print(write_tiny_setup(Path(sys.argv[1])))
