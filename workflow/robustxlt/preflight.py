@@ -100,17 +100,24 @@ def check_hub_access(config: dict, where: str, pending: set[tuple[str, str]]) ->
     re-rendered, or everything was prepared earlier, e.g. on a login node)."""
     if not hub_offline():
         return
+    cache = Path(config["cache_dir"]).expanduser() if config.get("cache_dir") else None
     for kind, name in sorted(pending):
         if kind == "data" and config["tasks"][name]["source"] == "hub":
+            from robustxlt.sources import hub_split_cached
+
+            task = get_task(name)
+            required = task.required_files(task_languages(config, name))
+            if all(hub_split_cached(task, lang, split, cache) for split, lang in required):
+                continue  # the datasets cache, filled where the hub is reachable, serves the pinned revision
             raise ConfigError(
                 f"{where}: key tasks.{name}.source: hub data cannot be downloaded: HF_HUB_OFFLINE is set and "
-                f"{name} has not been prepared yet; unset HF_HUB_OFFLINE where the hub is reachable, or set "
+                f"{name} is neither prepared nor in the datasets cache ({cache or 'the default'}) at its pinned "
+                "revision; unset HF_HUB_OFFLINE where the hub is reachable, fill the cache there, or set "
                 f"tasks.{name}.source: local:<dir> with XTREME-style TSVs"
             )
         source = config["models"][name]["source"] if kind == "model" else ""
         if source.startswith("hub:"):
             model_id, revision = source.removeprefix("hub:"), config["models"][name].get("revision")
-            cache = Path(config["cache_dir"]).expanduser() if config.get("cache_dir") else None
             if hub_model_cached(model_id, revision, cache):
                 continue  # a cache filled where the hub is reachable serves it offline
             raise ConfigError(

@@ -15,6 +15,7 @@ are ignored; the headers premise/hypothesis/gold_label are accepted too.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections import Counter
@@ -119,6 +120,10 @@ def _offline_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+
+
 def _offline_fix(task: TaskSpec) -> str:
     hub_less = sorted(name for name, spec in registered_tasks().items() if spec.hub_id is None)
     return (
@@ -129,11 +134,35 @@ def _offline_fix(task: TaskSpec) -> str:
     )
 
 
+def hub_split_cache(task: TaskSpec, lang: str, cache_dir: Path | None) -> Path | None:
+    """Where `datasets` keeps the pinned revision of `lang`'s config once loaded (its own Arrow cache,
+    `<cache_dir>/<namespace>___<name>/<config>/0.0.0/<revision>`): what it reloads when the hub is offline."""
+    import datasets
+
+    root = Path(cache_dir) if cache_dir is not None else Path(datasets.config.HF_DATASETS_CACHE)
+    namespace, name = task.hub_id.split("/")
+    return root / f"{namespace}___{name.lower()}" / task.hub_config(lang) / "0.0.0" / task.hub_revision
+
+
+def hub_split_cached(task: TaskSpec, lang: str, split: str, cache_dir: Path | None) -> bool:
+    """Whether that cache holds `split` (our name) of `lang` at the pinned revision."""
+    info = hub_split_cache(task, lang, cache_dir) / "dataset_info.json"
+    return info.is_file() and task.hub_split(split) in json.loads(info.read_text()).get("splits", {})
+
+
 def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | None) -> datasets.Dataset:
     import datasets
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     where = _hub_address(task, lang, split)
+    # Offline, `datasets` would reload whichever revision its cache holds last: only the pinned one is accepted.
+    if _offline() and not hub_split_cached(task, lang, split, cache_dir):
+        raise DataError(
+            where,
+            f"HF_HUB_OFFLINE is set and the pinned revision is not in the datasets cache "
+            f"({hub_split_cache(task, lang, cache_dir)}, split {task.hub_split(split)})",
+            _offline_fix(task),
+        )
     try:
         return datasets.load_dataset(
             task.hub_id,
@@ -149,7 +178,7 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
             f"update hub_id/hub_revision of task {task.name} in robustxlt/tasks.py",
         ) from err
     except _offline_errors() as err:
-        offline = " (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE", "").strip() not in ("", "0") else ""
+        offline = " (HF_HUB_OFFLINE is set)" if _offline() else ""
         raise DataError(
             where, f"cannot reach the Hugging Face hub{offline}: {type(err).__name__}: {err}", _offline_fix(task)
         ) from err
