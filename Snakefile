@@ -10,7 +10,7 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 
-from robustxlt.config import ConfigError, load_config_file
+from robustxlt.config import load_config_file, stop_on_config_error
 from robustxlt.failures import report_failures
 from robustxlt.recovery import clear_stale_locks, forget_run, record_run
 
@@ -20,11 +20,8 @@ from robustxlt.recovery import clear_stale_locks, forget_run, record_run
 CONFIG_FILES = list(map(str, workflow.overwrite_configfiles)) or [
     str(Path(workflow.basedir) / "config.yaml")
 ]
-try:
-    for path in CONFIG_FILES:
-        load_config_file(path)
-except ConfigError as error:
-    sys.exit(f"robustxlt: {error}")
+for path in CONFIG_FILES:
+    stop_on_config_error(load_config_file, path)
 if not workflow.overwrite_configfiles:
 
     configfile: CONFIG_FILES[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,14 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schem
 
 class ConfigError(ValueError):
     """A configuration problem, phrased as one line that names the key and the fix."""
+
+
+def stop_on_config_error(check, *args, **kwargs):
+    """Run a check; a ConfigError ends the run with its one line (no traceback): it names the key and the fix."""
+    try:
+        return check(*args, **kwargs)
+    except ConfigError as error:
+        sys.exit(f"robustxlt: {error}")
 
 
 def _key(part: Any) -> str:

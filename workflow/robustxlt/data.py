@@ -43,6 +43,7 @@ def prepare_task_data(
     The embedded benchmark is always built for all its languages, since its test rows are chosen to be
     translated into every one of them.
     """
+    from robustxlt.preflight import local_dir
     from robustxlt.sources import prepare_from_hub, prepare_from_local
 
     task = get_task(task_name)
@@ -55,7 +56,7 @@ def prepare_task_data(
         if source == "hub":
             prepare_from_hub(task, out_dir, Path(cache_dir), languages)
         elif source.startswith("local:"):
-            prepare_from_local(task, Path(source.removeprefix("local:")).expanduser(), out_dir, languages)
+            prepare_from_local(task, local_dir(source), out_dir, languages)
         else:
             raise ValueError(f"task {task_name}: unknown source {source!r}; use hub, local:<dir> or embedded")
         manifest = read_manifest(manifest_path)

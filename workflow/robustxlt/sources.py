@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from robustxlt.canonical import DataError, Pair, sha256_file, write_manifest, write_split_files
+from robustxlt.preflight import hub_offline
 from robustxlt.tasks import SPLITS, TaskSpec, registered_tasks
 
 if TYPE_CHECKING:
@@ -120,10 +120,6 @@ def _offline_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
-
-
 def _offline_fix(task: TaskSpec) -> str:
     hub_less = sorted(name for name, spec in registered_tasks().items() if spec.hub_id is None)
     return (
@@ -156,7 +152,7 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
 
     where = _hub_address(task, lang, split)
     # Offline, `datasets` would reload whichever revision its cache holds last: only the pinned one is accepted.
-    if _offline() and not hub_split_cached(task, lang, split, cache_dir):
+    if hub_offline() and not hub_split_cached(task, lang, split, cache_dir):
         raise DataError(
             where,
             f"HF_HUB_OFFLINE is set and the pinned revision is not in the datasets cache "
@@ -178,7 +174,7 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
             f"update hub_id/hub_revision of task {task.name} in robustxlt/tasks.py",
         ) from err
     except _offline_errors() as err:
-        offline = " (HF_HUB_OFFLINE is set)" if _offline() else ""
+        offline = " (HF_HUB_OFFLINE is set)" if hub_offline() else ""
         raise DataError(
             where, f"cannot reach the Hugging Face hub{offline}: {type(err).__name__}: {err}", _offline_fix(task)
         ) from err

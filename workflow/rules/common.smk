@@ -7,17 +7,17 @@ from pathlib import Path
 from snakemake.resources import Resource
 
 from robustxlt.config import (
-    ConfigError,
     generalized_languages,
     method_settings,
     method_variants,
+    stop_on_config_error,
     task_languages,
     training_settings,
     validate_config,
 )
 from robustxlt.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.generalized import language_pairs, pair_file_name, result_name
-from robustxlt.preflight import check_hub_access, check_sources
+from robustxlt.preflight import check_hub_access, check_sources, local_dir
 from robustxlt.published import paper_model
 from robustxlt.sweep import chosen_variant
 from robustxlt.tasks import get_task
@@ -46,14 +46,6 @@ def cap_cores_at_machine():
 cap_cores_at_machine()
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
-
-
-def stop_on_config_error(check, *args, **kwargs):
-    """Run a check; a ConfigError ends the run with its one line (no traceback): it names the key and the fix."""
-    try:
-        check(*args, **kwargs)
-    except ConfigError as error:
-        sys.exit(f"robustxlt: {error}")
 
 
 stop_on_config_error(validate_config, config, source=CONFIG_SOURCE)
@@ -153,18 +145,10 @@ def pending_preparations(jobs):
     }
 
 
-def local_source_dir(source):
-    """The directory of a `local:<dir>` source, else None (hub sources are pinned by revision, the embedded
-    benchmark by its packages' sha256)."""
-    if not source.startswith("local:"):
-        return None
-    return Path(source.removeprefix("local:")).expanduser()
-
-
 def data_source_files(wildcards):
     """The files prepare_data reads from a task's local source: its inputs, so that editing, adding or removing
     one re-runs the preparation and everything downstream."""
-    directory = local_source_dir(config["tasks"][wildcards.task]["source"])
+    directory = local_dir(config["tasks"][wildcards.task]["source"])
     if directory is None:
         return []
     languages = task_languages(config, wildcards.task)
@@ -176,7 +160,7 @@ def data_source_files(wildcards):
 
 def model_source_files(wildcards):
     """Every file of a model's local source directory (config, weights, tokenizer), as prepare_model's inputs."""
-    directory = local_source_dir(config["models"][wildcards.model]["source"])
+    directory = local_dir(config["models"][wildcards.model]["source"])
     if directory is None or not directory.is_dir():
         return []
     return sorted(str(path) for path in directory.iterdir() if path.is_file())
