@@ -252,9 +252,7 @@ def test_the_paper_tiny_preset_runs_end_to_end(tmp_path):
     run trains and evaluates, the generalized grid drops the data's quirks and says so, and the paper-layout
     tables carry the published rows and say that ours come from stand-ins."""
     from robustxlt.tasks import get_task
-    from robustxlt.tiny import write_tiny_setup
 
-    write_tiny_setup(tmp_path / "tiny")
     preset = REPO / "presets/paper-tiny.yaml"
     result = snakemake("--cores", "2", "--configfile", str(preset), workdir=tmp_path, timeout=1800)
     assert result.returncode == 0, result.stderr[-5000:]

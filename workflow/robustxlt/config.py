@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from robustxlt.settings import TrainingSettings
 from robustxlt.sweep import base_method, variants
 from robustxlt.tasks import get_task
 
@@ -175,6 +176,11 @@ def validate_config(config: dict, source: str = "config") -> dict:
                 f"{source}: key tasks.{task_name}.source: embedded data exists only for the proxy task "
                 f"(use hub or local:<dir> for {task_name})"
             )
+        if task_cfg["source"] == "tiny" and task.hub_id is None:
+            raise ConfigError(
+                f"{source}: key tasks.{task_name}.source: tiny stand-ins exist for the paper's tasks only "
+                "(pawsx, xnli); use embedded"
+            )
         if task_cfg["source"] == "hub" and task.hub_id is None:
             raise ConfigError(f"{source}: key tasks.{task_name}.source: {task_name} has no hub dataset; use embedded")
         for method_name in task_cfg.get("methods", {}):
@@ -250,8 +256,9 @@ def generalized_languages(config: dict, task_name: str) -> list[str]:
 
 
 def training_settings(config: dict, task_name: str, model_name: str) -> dict:
-    """Training settings of one run: global, then task, then model overrides (later wins)."""
-    settings = {"eval_every": get_task(task_name).eval_every}
+    """Complete training settings of one run: the documented defaults (robustxlt.settings), the task's evaluation
+    interval, then the configuration's global, task and model overrides (later wins). Every key is present."""
+    settings = {**TrainingSettings().as_dict(), "eval_every": get_task(task_name).eval_every}
     settings.update(config.get("training", {}))
     settings.update(config["tasks"][task_name].get("training", {}))
     settings.update(config["models"][model_name].get("training", {}))

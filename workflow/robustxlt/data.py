@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 from robustxlt.canonical import read_manifest, write_manifest, write_split_files
@@ -17,6 +18,8 @@ def _describe(task: TaskSpec, source: str, manifest: dict) -> str:
             f"EMBEDDED PROXY task {task.name}: {task.description} "
             f"(human translations from {', '.join(w['name'] + ' ' + w['version'] for w in manifest['wheels'])})"
         )
+    if source == "tiny":
+        return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.tiny)"
     if source == "hub":
         return f"{task.name} from the Hugging Face hub ({task.hub_id}@{task.hub_revision})"
     return f"{task.name} from local files ({source.removeprefix('local:')})"
@@ -28,6 +31,20 @@ def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dic
     splits, provenance = build_embedded_benchmark(cache_dir, **options)
     files = write_split_files(out_dir, splits)
     return {"source": "embedded", "labels": list(task.labels), "files": files, **provenance}
+
+
+def _prepare_tiny(task: TaskSpec, out_dir: Path, languages: list[str] | None) -> None:
+    """Generated XTREME-style files, read back through the local-file path (ids, placeholders, a missing row)."""
+    from robustxlt.sources import prepare_from_local
+    from robustxlt.tiny import write_task
+
+    with tempfile.TemporaryDirectory(prefix="robustxlt-tiny-") as scratch:
+        prepare_from_local(task, write_task(Path(scratch), task.name), out_dir, languages)
+    manifest = read_manifest(out_dir / "manifest.json")
+    generator = f"robustxlt.tiny.write_task({task.name!r}, seed=0)"
+    for name, entry in manifest["files"].items():
+        entry["source_file"] = f"{generator}: {name}"
+    write_manifest(out_dir / "manifest.json", {**manifest, "source": "tiny", "source_dir": generator})
 
 
 def prepare_task_data(
@@ -57,8 +74,10 @@ def prepare_task_data(
             prepare_from_hub(task, out_dir, Path(cache_dir), languages)
         elif source.startswith("local:"):
             prepare_from_local(task, local_dir(source), out_dir, languages)
+        elif source == "tiny":
+            _prepare_tiny(task, out_dir, languages)
         else:
-            raise ValueError(f"task {task_name}: unknown source {source!r}; use hub, local:<dir> or embedded")
+            raise ValueError(f"task {task_name}: unknown source {source!r}; use hub, local:<dir>, embedded or tiny")
         manifest = read_manifest(manifest_path)
     manifest["description"] = _describe(task, source, manifest)
     write_manifest(manifest_path, manifest)

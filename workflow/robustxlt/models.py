@@ -86,7 +86,8 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def prepare_model(source: str, revision: str | None, out_dir: Path, cache_dir: Path | None = None) -> Path:
-    """Materialise the model named by `source` (embedded | hub:<id> | local:<dir>) as `out_dir`."""
+    """Materialise the model named by `source` (embedded | hub:<id> | local:<dir> | tiny:<architecture>) as
+    `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     if source == "embedded":
@@ -95,8 +96,14 @@ def prepare_model(source: str, revision: str | None, out_dir: Path, cache_dir: P
         _download_from_hub(source.removeprefix("hub:"), revision, out_dir, cache_dir)
     elif source.startswith("local:"):
         _copy_local(local_dir(source), out_dir)
+    elif source.startswith("tiny:"):
+        from robustxlt.tiny import write_model
+
+        write_model(out_dir, source.removeprefix("tiny:"))
     else:
-        raise ModelUnavailableError(f"unknown model source {source!r}: use embedded, hub:<id> or local:<dir>")
+        raise ModelUnavailableError(
+            f"unknown model source {source!r}: use embedded, hub:<id>, local:<dir> or tiny:<architecture>"
+        )
     provenance = out_dir / "robustxlt_source.json"
     provenance.write_text(json.dumps({"source": source, "revision": revision}, indent=2) + "\n")
     return out_dir
@@ -112,5 +119,8 @@ def describe_model(model_dir: Path) -> str:
             f"EMBEDDED PROXY model: {details['note']} "
             f"({details['source_package']} {details['source_version']}, variant {details['variant']})"
         )
+    if source["source"].startswith("tiny:"):
+        architecture = source["source"].removeprefix("tiny:")
+        return f"TINY STAND-IN model: a randomly initialised 2-layer {architecture} (robustxlt.tiny)"
     revision = f"@{source['revision']}" if source.get("revision") else ""
     return f"{source['source']}{revision}"

@@ -77,6 +77,10 @@ def _model_limit(config: dict, model_name: str, where: str, prepared: Path) -> t
     directory = local_dir(source)
     if source == "embedded":
         return EMBEDDED_MAX_LENGTH, "the embedded model"
+    if source.startswith("tiny:"):
+        from robustxlt.tiny import MAX_POSITIONS
+
+        return MAX_POSITIONS, "the tiny stand-in model"
     if directory is not None:
         if not (directory / "config.json").is_file():
             raise ConfigError(

@@ -1,7 +1,9 @@
 """Tiny stand-ins for the paper's setup (presets/paper-tiny.yaml), built offline in seconds: randomly initialised
-BERT and XLM-R sequence classifiers of the real classes with tiny configs, and PAWS-X- and XNLI-shaped local data
-with the real PAWS-X test files' quirks. They run the paper's code paths (both architectures, both tasks, every
-method and injection point, the generalized grid) end to end on a CPU; their numbers mean nothing.
+BERT and XLM-R sequence classifiers of the real classes with tiny configs, and PAWS-X- and XNLI-shaped data with
+the real PAWS-X test files' quirks. They run the paper's code paths (both architectures, both tasks, every method
+and injection point, the generalized grid) end to end on a CPU; their numbers mean nothing. The preparation rules
+write them for the sources `tiny` (tasks) and `tiny:bert` / `tiny:xlm-roberta` (models); to have them as local
+directories instead:
 
     python -m robustxlt.tiny DIR     # writes DIR/models/{bert,xlm-roberta} and DIR/data/{pawsx,xnli}
 """
@@ -68,7 +70,7 @@ def write_task(directory: Path, task_name: str, seed: int = 0) -> Path:
     return directory
 
 
-def _tokenizer(template: str):
+def _tokenizer(template: str, max_length: int = MAX_POSITIONS):
     """A word-level tokenizer over the topic words with the BERT ([CLS] a [SEP] b [SEP], token types) or the
     XLM-R (<s> a </s></s> b </s>) pair template."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
@@ -101,7 +103,7 @@ def _tokenizer(template: str):
             unk_token=specials["unk"],
             cls_token=cls,
             sep_token=sep,
-            model_max_length=MAX_POSITIONS,
+            model_max_length=max_length,
             model_input_names=["input_ids", "token_type_ids", "attention_mask"]
             if template == "bert"
             else ["input_ids", "attention_mask"],
@@ -110,21 +112,21 @@ def _tokenizer(template: str):
     )
 
 
-def write_model(directory: Path, architecture: str, seed: int = 0) -> Path:
+def write_model(directory: Path, architecture: str, seed: int = 0, max_positions: int = MAX_POSITIONS) -> Path:
     """A randomly initialised 2-layer, 32-wide encoder of the real class (`bert` or `xlm-roberta`) and its
-    tokenizer, as a Hugging Face directory."""
+    tokenizer, as a Hugging Face directory; inputs up to `max_positions` tokens."""
     import torch
     from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
-    tokenizer, vocab = _tokenizer("bert" if architecture == "bert" else "xlmr")
+    tokenizer, vocab = _tokenizer("bert" if architecture == "bert" else "xlmr", max_positions)
     size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
     if architecture == "bert":
-        config = BertConfig(vocab_size=len(vocab), max_position_embeddings=MAX_POSITIONS, pad_token_id=0, **size)
+        config = BertConfig(vocab_size=len(vocab), max_position_embeddings=max_positions, pad_token_id=0, **size)
         model_class = BertModel
     elif architecture == "xlm-roberta":
         # XLM-R's position ids start after the padding index: two more rows than the longest input.
         config = XLMRobertaConfig(
-            vocab_size=len(vocab), max_position_embeddings=MAX_POSITIONS + 2, pad_token_id=1, bos_token_id=0,
+            vocab_size=len(vocab), max_position_embeddings=max_positions + 2, pad_token_id=1, bos_token_id=0,
             eos_token_id=2, type_vocab_size=1, **size,
         )  # fmt: skip
         model_class = XLMRobertaModel

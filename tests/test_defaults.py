@@ -1,0 +1,194 @@
+"""Defaults are defaults everywhere: any configuration the schema accepts, down to the few required keys, either
+parses as the workflow parses it and plans its runs, or is refused with the project's one-line error.
+
+Configurations are generated from the default and every preset by deleting any subset of the keys the schema
+marks optional; the few required keys stay."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from robustxlt.config import (
+    ConfigError,
+    _schema,
+    load_config_file,
+    method_settings,
+    method_variants,
+    training_settings,
+    validate_config,
+)
+from robustxlt.methods import make_method
+from robustxlt.preflight import check_sources
+from robustxlt.settings import TrainingSettings
+
+BASES = {
+    "default": REPO / "config.yaml",
+    **{path.stem: path for path in sorted((REPO / "presets").glob("*.yaml"))},
+}
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].removeprefix("#/$defs/")] | {
+            k: v for k, v in schema.items() if k != "$ref"
+        }
+    return schema
+
+
+def _entry_schema(schema: dict, value: dict, root: dict) -> dict:
+    """A method entry's schema is chosen by its kind (allOf of if/then); other objects are as written."""
+    for branch in schema.get("allOf", []):
+        if value.get("kind") == branch["if"]["properties"]["kind"]["const"]:
+            chosen = _resolve(branch["then"], root)
+            return {**chosen, "required": sorted({*schema.get("required", []), *chosen.get("required", [])})}
+    return schema
+
+
+def optional_paths(node, schema: dict, root: dict, prefix: tuple = ()) -> list[tuple]:
+    """Key paths of `node` that the schema lets a configuration leave out, outermost first."""
+    schema = _resolve(schema, root)
+    if not isinstance(node, dict):
+        return []
+    paths = []
+    properties, required = schema.get("properties", {}), set(schema.get("required", []))
+    entries = schema.get("additionalProperties")
+    for key, value in node.items():
+        if key in properties:
+            sub = properties[key]
+            if key not in required:
+                paths.append((*prefix, key))
+        elif isinstance(entries, dict):
+            sub = _entry_schema(_resolve(entries, root), value if isinstance(value, dict) else {}, root)
+            if "minProperties" not in schema:
+                paths.append((*prefix, key))
+        else:
+            continue
+        paths += optional_paths(value, sub, root, (*prefix, key))
+    return paths
+
+
+def without(config: dict, paths) -> dict:
+    config = copy.deepcopy(config)
+    for path in paths:
+        parent = config
+        for part in path[:-1]:
+            parent = parent.get(part, {}) if isinstance(parent, dict) else {}
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return config
+
+
+def parse_as_the_workflow(config: dict, where: str, prepared: Path) -> None:
+    """What the Snakefile and the rules compute from a configuration before any job: validation with defaults,
+    the preflight, every run's complete training settings and method object."""
+    validate_config(config, where)
+    check_sources(config, where=where, prepared=prepared)
+    for task in config["tasks"]:
+        for model in config["models"]:
+            complete = training_settings(config, task, model)
+            assert set(complete) == {field.name for field in dataclasses.fields(TrainingSettings)}, complete
+            TrainingSettings.from_dict(complete)
+        for method in config["methods"]:
+            for variant in method_variants(config, task, method):
+                make_method(method_settings(config, task, variant))
+
+
+BASE_CONFIGS = {name: load_config_file(path) for name, path in BASES.items()}
+OPTIONAL = {name: optional_paths(config, _schema(), _schema()) for name, config in BASE_CONFIGS.items()}
+
+
+def test_every_base_has_optional_keys_and_parses_whole(tmp_path):
+    for name, config in BASE_CONFIGS.items():
+        assert len(OPTIONAL[name]) >= 5, name
+        parse_as_the_workflow(copy.deepcopy(config), name, tmp_path)
+    assert ("training",) in OPTIONAL["default"] and ("training", "max_length") in OPTIONAL["default"]
+    for required in [("setup",), ("tasks", "sameapp", "source"), ("methods", "adversarial", "kind")]:
+        assert required not in OPTIONAL["default"]
+
+
+@st.composite
+def reduced_configs(draw) -> tuple[str, dict]:
+    name = draw(st.sampled_from(sorted(BASE_CONFIGS)))
+    paths = draw(st.sets(st.sampled_from(OPTIONAL[name])))
+    return name, without(BASE_CONFIGS[name], sorted(paths, key=len))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(case=reduced_configs())
+def test_a_configuration_without_optional_keys_parses_or_is_refused_in_one_line(case, tmp_path_factory):
+    name, config = case
+    try:
+        parse_as_the_workflow(config, name, tmp_path_factory.mktemp("prepared"))
+    except ConfigError as error:
+        assert "\n" not in str(error) and str(error).startswith(name), error
+
+
+def test_training_settings_without_a_training_block_are_the_documented_defaults():
+    config = without(BASE_CONFIGS["default"], [("training",), ("models", "e5small", "training")])
+    validate_config(config)
+    settings = training_settings(config, "sameapp", "e5small")
+    assert settings == {**dataclasses.asdict(TrainingSettings()), "eval_every": settings["eval_every"]}
+
+
+def _dry_run(config: dict, workdir: Path) -> subprocess.CompletedProcess:
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return subprocess.run(
+        [str(SNAKEMAKE), "-n", "--snakefile", str(REPO / "Snakefile"), "--configfile", str(path)],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BASES))
+def test_snakemake_plans_each_base_with_every_optional_key_removed(name, tmp_path):
+    """The Snakefile parse, the preflight and the DAG: the rules read the configuration too."""
+    result = _dry_run(without(BASE_CONFIGS[name], OPTIONAL[name]), tmp_path)
+    last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
+    output = result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "Error" not in last, output
+    assert result.returncode == 0 or last.startswith("robustxlt: "), output
+
+
+def test_a_minimal_local_configuration_runs_to_the_end(tmp_path):
+    """Local XNLI-style files, a model, one method and a seed; no training block: the paper's recipe by default."""
+    from robustxlt.tiny import write_model, write_task
+
+    data = write_task(tmp_path / "xnli", "xnli")
+    write_model(tmp_path / "bert", "bert", max_positions=TrainingSettings().max_length)
+    config = {
+        "setup": "custom",
+        "tasks": {"xnli": {"source": f"local:{data}", "languages": ["en", "de", "ar"]}},
+        "models": {"tiny": {"source": f"local:{tmp_path / 'bert'}"}},
+        "methods": {"baseline": {"kind": "baseline"}},
+        "seeds": [1],
+    }
+    plan = _dry_run(config, tmp_path)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", "--snakefile", str(REPO / "Snakefile"), "--configfile", "config.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (tmp_path / "results/xnli/tiny/baseline/seed1/train_log.jsonl").read_text().splitlines()
+    start = yaml.safe_load(log[0])
+    assert start["settings"]["max_length"] == 128 and start["settings"]["batch_size"] == 8
+    assert (tmp_path / "results" / "metrics.csv").is_file()

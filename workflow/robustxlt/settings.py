@@ -1,0 +1,45 @@
+"""A run's training settings and their documented defaults, without torch: the rules, the preflight and the
+training job all read them from here, so a key the configuration leaves out means the same default everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Optimisation settings; the defaults are the paper's mBERT recipe (docs/paper-choices.md)."""
+
+    learning_rate: float = 2e-5
+    epochs: float = 3.0
+    max_steps: int | None = None
+    batch_size: int = 8
+    gradient_accumulation: int = 4
+    max_length: int = 128
+    eval_every: int = 500
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float = 1.0
+    freeze_word_embeddings: bool = False
+    # Freeze the embedding layer and the bottom N transformer layers (0: none): the backward pass stops there.
+    freeze_layers: int = 0
+    eval_batch_size: int = 64
+    length_group_size: int = 50
+    log_every: int = 10
+    # auto: bf16 autocast where the device computes bf16 natively (runtime.resolve_precision), else fp32.
+    precision: str = "auto"
+    # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
+    save_every: int | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainingSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
