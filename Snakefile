@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from robustxlt.config import load_config_file, stop_on_config_error
 from robustxlt.failures import report_failures
 from robustxlt.recovery import clear_stale_locks, forget_run, record_run
+from robustxlt.summary import print_summary
 
 # A preset given with --configfile is a whole configuration, not a patch on config.yaml. Every configuration
 # file is read once more by a strict reader first: YAML keeps the last of two equal keys silently, and
@@ -43,6 +44,7 @@ include: "workflow/rules/augment.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
 
 
 # A run killed outright (kill -9) leaves its lock: removed here when its process is provably gone from this
@@ -66,6 +68,8 @@ onstart:
 
 
 onsuccess:
+    # The run's answer last, below the job listing (when this run produced it or left it current).
+    print_summary(SUMMARY, "results/metrics.csv")
     forget_run()
 
 
@@ -80,3 +84,4 @@ rule all:
     input:
         "results/metrics.csv",
         rendered_files(),
+        SUMMARY,

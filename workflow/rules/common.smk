@@ -68,6 +68,7 @@ VARIANTS = {
 # Sweeps train every variant on this seed; the variant best on English dev runs on the others too.
 SELECTION_SEED = SEEDS[0]
 SELECTION = "results/{task}/{model}/{method}/selection.json"
+SUMMARY = "results/summary.md"
 
 
 def is_swept(task, method):

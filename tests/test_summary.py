@@ -1,0 +1,63 @@
+"""The end-of-run summary: the standard tables' numbers, a verdict per method, the runs to distrust, and where the
+outputs are; short enough to read at the end of a console."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pandas as pd
+from robustxlt.summary import REPORT_COMMAND, print_summary, write_summary
+from robustxlt.tables import load_results, write_tables
+from test_tables import KINDS, PAWSX, write_synthetic
+
+
+def _standard_table(tmp_path, seeds=(1, 2, 3)):
+    write_synthetic(tmp_path, "pawsx", PAWSX, list(KINDS), list(seeds))
+    results = load_results(
+        tmp_path / "metrics.csv", tmp_path / "distances.csv", "pawsx", "m", list(KINDS), KINDS, PAWSX, "custom",
+        n_boot=300,
+    )  # fmt: skip
+    write_tables(results, tmp_path / "tables")
+    return tmp_path / "tables" / "pawsx_m_standard.csv", results
+
+
+def test_the_summary_carries_the_standard_tables_numbers_and_says_where_the_rest_is(tmp_path):
+    table, results = _standard_table(tmp_path)
+    text = write_summary({("pawsx", "m"): table}, "custom", tmp_path / "summary.md")
+    assert text == (tmp_path / "summary.md").read_text()
+    assert len(text.splitlines()) <= 25
+    assert "## pawsx / m" in text and REPORT_COMMAND in text and "metrics.csv" in text
+    numbers = pd.read_csv(table)
+    for method in KINDS:
+        (line,) = [line for line in text.splitlines() if line.startswith(f"| {method} |")]
+        row = numbers[(numbers.row == method) & (numbers.row_type == "ours")].iloc[0]
+        assert f"| {row.en_pct:.1f} |" in line
+        if method == "baseline":
+            assert "(reference)" in line
+            continue
+        delta = results.improvement(method, "avg", "avg")
+        assert f"{100 * delta.improvement:+.1f} [" in line
+        verdict = "better" if delta.ci_low > 0 else "worse" if delta.ci_high < 0 else "no difference shown"
+        assert line.endswith(f"| {verdict} |")
+
+
+def test_collapsed_runs_are_flagged_by_language(tmp_path):
+    table, _ = _standard_table(tmp_path)
+    numbers = pd.read_csv(table)
+    numbers.loc[numbers.row == "adv", ["de_collapsed", "ja_collapsed"]] = True
+    numbers.to_csv(table, index=False)
+    text = write_summary({("pawsx", "m"): table}, "custom", tmp_path / "summary.md")
+    assert "† adv: predicted one class for every example in de, ja" in text
+
+
+def test_the_summary_is_printed_only_when_current(tmp_path, capsys):
+    summary, metrics = tmp_path / "summary.md", tmp_path / "metrics.csv"
+    metrics.write_text("x\n")
+    summary.write_text("# the answer\n")
+    print_summary(summary, metrics)
+    assert "# the answer" in capsys.readouterr().err
+    later = time.time() + 5
+    os.utime(metrics, (later, later))  # metrics newer than the summary: a stale answer is not shown
+    print_summary(summary, metrics)
+    assert capsys.readouterr().err == ""

@@ -1,0 +1,25 @@
+# The run's answer: a short summary of the standard tables (printed when the run succeeds) and where the rest is.
+
+
+localrules:
+    summary,
+
+
+rule summary:
+    input:
+        standard=[
+            f"results/tables/{task}_{model}_standard.csv"
+            for task in TASKS
+            for model in MODELS
+        ],
+    output:
+        summary=SUMMARY,
+    log:
+        "results/logs/summary.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        grid=[[task, model] for task in TASKS for model in MODELS],
+        setup=config["setup"],
+    script:
+        "../scripts/summary.py"

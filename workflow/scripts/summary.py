@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from robustxlt.runtime import log_job_to
+from robustxlt.summary import write_summary
+
+log_job_to(snakemake.log[0])
+write_summary(
+    standard_tables={tuple(key): Path(path) for key, path in zip(snakemake.params.grid, snakemake.input.standard)},
+    setup=snakemake.params.setup,
+    out_file=Path(snakemake.output.summary),
+)
