@@ -36,7 +36,9 @@ def config(steps: int) -> dict:
         "rs-rp": {"kind": "random_perturbation", "sigma": 0.01},
     }
     base["seeds"] = [1]
-    base["training"].update(max_steps=steps, eval_every=steps, log_every=steps)
+    base["training"].update(
+        epochs=10**4, max_steps=steps, eval_every=steps, log_every=steps, early_stopping_patience=None
+    )
     return base
 
 

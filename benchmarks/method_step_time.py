@@ -51,6 +51,7 @@ def main() -> int:
     # Same recipe as config.yaml, without dev evaluation inside the timed steps.
     settings = TrainingSettings(
         learning_rate=1e-4,
+        epochs=10**4,  # max_steps decides
         max_steps=args.steps,
         batch_size=16,
         gradient_accumulation=1,

@@ -48,7 +48,10 @@ def training_steps(workdir: Path) -> list[dict]:
             {
                 "run": str(log.parent.relative_to(workdir / "results")),
                 "seconds_per_step": round(end["seconds_per_step"], 4),
-                "steps": end["total_steps"],
+                "steps": end["steps_trained"],
+                "budget_steps": end["total_steps"],
+                "best_step": end["best_step"],
+                "converged": end["converged"],
                 "best_dev_accuracy": end["best_dev_accuracy"],
                 "precision": start.get("precision", "fp32"),
                 "threads": start["threads"],

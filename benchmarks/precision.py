@@ -35,7 +35,7 @@ def main() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     recipe = {**config["training"], **config["models"]["e5small"].get("training", {})}
     if args.steps:
-        recipe["max_steps"] = args.steps
+        recipe.update(epochs=10**4, max_steps=args.steps, early_stopping_patience=None)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for precision in ("fp32", "bf16"):

@@ -123,7 +123,7 @@ def project_train(model_dir: Path, task_dir: Path, settings: TrainingSettings, m
             task_dir,
             Path(scratch) / "ckpt",
             Path(scratch) / "log.jsonl",
-            dataclasses.replace(settings, max_steps=steps, eval_every=10**6, log_every=10**6),
+            dataclasses.replace(settings, epochs=10**4, max_steps=steps, eval_every=10**6, log_every=10**6),
             seed=1,
             run={},
             method=make_method(method),

@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 
 SETTINGS = TrainingSettings(
     learning_rate=3e-3,
+    epochs=100,  # max_steps decides
     max_steps=6,
     batch_size=16,
     gradient_accumulation=2,

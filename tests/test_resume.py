@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from robustxlt.training import TrainingSettings, fine_tune
 from safetensors.torch import load_file
 
 SETTINGS = TrainingSettings(
     learning_rate=3e-3,
+    epochs=100,  # max_steps decides
     max_steps=150,
     batch_size=8,
     gradient_accumulation=2,
@@ -144,3 +146,34 @@ def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypat
     assert sorted(p.name for p in locks.iterdir()) == ["0.input.lock", "0.output.lock", "2.output.lock"]
     recovery.forget_run()
     assert sorted(p.name for p in records.iterdir()) == ["elsewhere-1.json"]
+
+
+def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
+    """The early-stopping state (evaluations since the last improvement) is saved and restored with the rest."""
+    from robustxlt import training
+
+    settings = dataclasses.replace(SETTINGS, max_steps=300, eval_every=5, save_every=5, early_stopping_patience=3)
+    whole = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a" / "ckpt", tmp_path / "a.jsonl", settings, 3, RUN)
+    assert whole["stopped_early"] and whole["steps_trained"] > 20
+    crash_at = whole["steps_trained"] - 3  # after the patience counter started and a state was saved
+    original, calls = training.optimizer_step, []
+
+    def crash(run, state):
+        calls.append(state.step)
+        if state.step == crash_at:
+            raise KeyboardInterrupt
+        return original(run, state)
+
+    monkeypatch.setattr(training, "optimizer_step", crash)
+    out, log_file = tmp_path / "b" / "ckpt", tmp_path / "b.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
+    monkeypatch.setattr(training, "optimizer_step", original)
+    resumed = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
+    assert events(log_file, "resumed")
+    for key in ("best_step", "best_dev_accuracy", "steps_trained", "stopped_early", "converged", "evaluations"):
+        assert resumed[key] == whole[key], key
+    strip = lambda e: {k: v for k, v in e.items() if k != "elapsed"}  # noqa: E731
+    assert [strip(e) for e in events(log_file, "dev")] == [strip(e) for e in events(tmp_path / "a.jsonl", "dev")]
+    first, second = load_file(tmp_path / "a" / "ckpt" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)

@@ -32,12 +32,18 @@ def test_a_list_makes_one_variant_per_value_and_a_scalar_none():
     }
 
 
-def write_log(path, dev_accuracy, best_step=50, collapsed=False):
+def write_log(path, dev_accuracy, best_step=50, collapsed=False, converged=True, n_dev=400):
     path.parent.mkdir(parents=True, exist_ok=True)
     events = [
-        {"event": "start"},
+        {"event": "start", "dev_examples": n_dev},
         {"event": "dev", "step": best_step, "dev_accuracy": dev_accuracy},
-        {"event": "end", "best_dev_accuracy": dev_accuracy, "best_step": best_step, "dev_collapsed": collapsed},
+        {
+            "event": "end",
+            "best_dev_accuracy": dev_accuracy,
+            "best_step": best_step,
+            "dev_collapsed": collapsed,
+            "converged": converged,
+        },
     ]
     path.write_text("".join(json.dumps(e) + "\n" for e in events))
     return path
@@ -57,6 +63,24 @@ def test_the_variant_best_on_english_dev_is_chosen_ties_to_the_first(tmp_path):
     assert selection["candidates"][3]["dev_collapsed"] is True
     with pytest.raises(ValueError, match="no candidates"):
         choose([])
+
+
+def test_candidates_within_a_standard_error_and_cut_short_make_the_choice_doubtful(tmp_path):
+    """With 400 dev pairs at 75% the standard error is 2.2 points: 74% is indistinguishable from the chosen 75%,
+    70% is not. A close competitor that was still improving when it stopped puts the choice in doubt."""
+    logs = {
+        "adv@epsilon=0.01": write_log(tmp_path / "a" / "train_log.jsonl", 0.75),
+        "adv@epsilon=0.1": write_log(tmp_path / "b" / "train_log.jsonl", 0.74, converged=False),
+        "adv@epsilon=1.0": write_log(tmp_path / "c" / "train_log.jsonl", 0.70, converged=False),
+    }
+    selection = select_strength("adv", 1, logs, tmp_path / "selection.json")
+    assert selection["chosen"] == "adv@epsilon=0.01"
+    chosen, close, far = selection["candidates"]
+    assert chosen["dev_standard_error"] == pytest.approx((0.75 * 0.25 / 400) ** 0.5)
+    assert (chosen["close_to_chosen"], close["close_to_chosen"], far["close_to_chosen"]) == (True, True, False)
+    assert selection["doubtful"] is True
+    logs["adv@epsilon=0.1"] = write_log(tmp_path / "b" / "train_log.jsonl", 0.74)
+    assert select_strength("adv", 1, logs, tmp_path / "selection.json")["doubtful"] is False
 
 
 def test_target_language_data_cannot_influence_the_choice(tmp_path):

@@ -12,6 +12,7 @@ from transformers import AutoModelForSequenceClassification
 
 SETTINGS = TrainingSettings(
     learning_rate=3e-3,
+    epochs=100,  # max_steps decides
     max_steps=60,
     batch_size=16,
     gradient_accumulation=2,
@@ -226,3 +227,47 @@ def test_the_checkpoint_holds_the_best_dev_step_weights(tiny_model_dir, tiny_tas
     assert summary["best_step"] < max(snapshots)  # the fixture's best dev step is not the last one
     assert all(torch.equal(saved[name], best[name]) for name in best if name in saved)
     assert not all(torch.equal(saved[name], last[name]) for name in last if name in saved)
+
+
+def _log(log_file, kind):
+    return [e for e in map(json.loads, log_file.read_text().splitlines()) if e["event"] == kind]
+
+
+def test_a_run_cut_short_while_english_dev_rises_is_flagged_not_converged(tiny_model_dir, tiny_task_dir, tmp_path):
+    short = TrainingSettings(**{**SETTINGS.__dict__, "max_steps": 30, "eval_every": 5})
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a", tmp_path / "a.jsonl", short, seed=1, run=RUN)
+    dev = [e["dev_accuracy"] for e in _log(tmp_path / "a.jsonl", "dev")]
+    assert dev[-1] > max(dev[:-1]) and summary["best_step"] == summary["steps_trained"] == 30
+    assert summary["converged"] is False and summary["stopped_early"] is False
+    (end,) = _log(tmp_path / "a.jsonl", "end")
+    assert end["converged"] is False
+
+
+def test_early_stopping_ends_on_the_plateau_keeps_the_best_checkpoint_and_converges(
+    tiny_model_dir, tiny_task_dir, tmp_path
+):
+    settings = TrainingSettings(
+        **{**SETTINGS.__dict__, "max_steps": 600, "eval_every": 5, "early_stopping_patience": 3}
+    )
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, 1, RUN)
+    dev = _log(tmp_path / "log.jsonl", "dev")
+    assert summary["stopped_early"] is True and summary["converged"] is True
+    assert summary["steps_trained"] < 600 and summary["total_steps"] == 600
+    # Stopped at the third evaluation without improvement; the checkpoint is the best one, not the last.
+    best = max(e["dev_accuracy"] for e in dev)
+    assert summary["best_dev_accuracy"] == best and summary["best_step"] == [e for e in dev if e["best"]][-1]["step"]
+    assert [e["step"] for e in dev][-1] == summary["steps_trained"] == summary["best_step"] + 3 * 5
+    assert all(e["dev_accuracy"] <= best for e in dev[-3:])
+    # A threshold above what the last evaluations gained stops at least as early.
+    lenient = TrainingSettings(**{**settings.__dict__, "early_stopping_threshold": 0.05})
+    other = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c2", tmp_path / "log2.jsonl", lenient, 1, RUN)
+    assert other["steps_trained"] <= summary["steps_trained"]
+
+
+def test_epochs_are_the_budget_and_max_steps_caps_it(tiny_model_dir, tiny_task_dir, tmp_path):
+    # 400 training pairs in batches of 16 x 2: 13 optimizer steps per epoch.
+    by_epochs = TrainingSettings(**{**SETTINGS.__dict__, "epochs": 2.0, "max_steps": None, "eval_every": 100})
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a", tmp_path / "a.jsonl", by_epochs, 1, RUN)
+    assert summary["total_steps"] == summary["steps_trained"] == 26
+    capped = TrainingSettings(**{**by_epochs.__dict__, "max_steps": 7})
+    assert capped.total_steps(13) == 7 and by_epochs.total_steps(13) == 26

@@ -244,6 +244,10 @@ def zero_shot_accuracy(
             "test_file": str(test_set.path),
             "seconds": time.perf_counter() - started,
             "train_precision": training_summary.get("precision", "fp32"),
+            # Whether English dev had stopped improving when training ended (robustxlt.training.converged).
+            "converged": training_summary.get("converged"),
+            "best_step": training_summary.get("best_step"),
+            "steps_trained": training_summary.get("steps_trained"),
             "eval_precision": precision,
             "model_description": training_summary["model_description"],
             "data_description": training_summary["data_description"],

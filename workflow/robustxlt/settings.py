@@ -4,6 +4,7 @@ training job all read them from here, so a key the configuration leaves out mean
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 
@@ -12,8 +13,13 @@ class TrainingSettings:
     """Optimisation settings; the defaults are the paper's mBERT recipe (docs/paper-choices.md)."""
 
     learning_rate: float = 2e-5
+    # The budget, in passes over the (augmented) English training set; max_steps caps it in optimizer steps.
     epochs: float = 3.0
     max_steps: int | None = None
+    # Stop once English dev has not improved by more than the threshold (accuracy, a fraction) for this many
+    # consecutive evaluations (None: train the whole budget, as the paper does); the best checkpoint is kept.
+    early_stopping_patience: int | None = None
+    early_stopping_threshold: float = 0.0
     batch_size: int = 8
     gradient_accumulation: int = 4
     max_length: int = 128
@@ -43,3 +49,8 @@ class TrainingSettings:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        """Optimizer steps of the budget: `epochs` passes, capped at `max_steps`."""
+        steps = math.ceil(self.epochs * steps_per_epoch)
+        return min(steps, self.max_steps) if self.max_steps else steps

@@ -50,21 +50,25 @@ def strength_label(variant: str) -> str:
 
 
 def candidate_record(variant: str, train_log: Path) -> dict:
-    """A variant's English-dev outcome from its training log: best dev accuracy, its step, and whether the best
-    checkpoint predicted one class on dev. Only English dev is read: the log holds nothing else to choose by."""
-    end = None
-    for line in Path(train_log).read_text(encoding="utf-8").splitlines():
-        event = json.loads(line)
-        if event["event"] == "end":
-            end = event
-    if end is None:
+    """A variant's English-dev outcome from its training log: best dev accuracy with its standard error, its step,
+    whether the best checkpoint predicted one class on dev, and whether the run converged. Only English dev is
+    read: the log holds nothing else to choose by."""
+    events = [json.loads(line) for line in Path(train_log).read_text(encoding="utf-8").splitlines()]
+    ends = [event for event in events if event["event"] == "end"]
+    if not ends:
         raise ValueError(f"{train_log}: no 'end' event; the training did not finish, re-run its train job")
+    end, n_dev = ends[-1], events[0]["dev_examples"]
+    accuracy = end["best_dev_accuracy"]
     return {
         "variant": variant,
         "strength": strength_label(variant),
-        "dev_accuracy": end["best_dev_accuracy"],
+        "dev_accuracy": accuracy,
+        "dev_examples": n_dev,
+        # The binomial standard error of a dev accuracy: how far apart two candidates must be to tell them apart.
+        "dev_standard_error": math.sqrt(max(accuracy * (1 - accuracy), 0.0) / n_dev),
         "best_step": end["best_step"],
         "dev_collapsed": end.get("dev_collapsed", False),
+        "converged": end.get("converged", True),
     }
 
 
@@ -78,6 +82,12 @@ def choose(candidates: list[dict]) -> dict:
     return candidates[best]
 
 
+def close_to(candidate: dict, chosen: dict) -> bool:
+    """Whether a candidate's English dev accuracy is within one standard error of the chosen one's (the chosen
+    candidate itself included): English dev cannot tell the two apart."""
+    return chosen["dev_accuracy"] - candidate["dev_accuracy"] <= chosen["dev_standard_error"]
+
+
 def select_strength(method: str, seed: int, variant_logs: dict[str, Path], out_file: Path) -> dict:
     """Write `out_file` (JSON): every variant's English dev record on `seed` and the chosen variant."""
     candidates = [candidate_record(variant, log) for variant, log in variant_logs.items()]
@@ -87,7 +97,12 @@ def select_strength(method: str, seed: int, variant_logs: dict[str, Path], out_f
         "selection_seed": seed,
         "criterion": "best English dev accuracy (ties: first in config order)",
         "chosen": chosen["variant"],
-        "candidates": [{**c, "chosen": c["variant"] == chosen["variant"]} for c in candidates],
+        "candidates": [
+            {**c, "close_to_chosen": close_to(c, chosen), "chosen": c["variant"] == chosen["variant"]}
+            for c in candidates
+        ],
+        # The choice is in doubt when the chosen run or one within a standard error of it was cut short.
+        "doubtful": any(not c["converged"] for c in candidates if close_to(c, chosen)),
     }
     out_file = Path(out_file)
     tmp = out_file.with_name(out_file.name + ".tmp")

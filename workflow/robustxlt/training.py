@@ -199,11 +199,15 @@ class Run:
             "best_step": state.best_step,
             "best_dev_accuracy": state.best_dev_accuracy,
             "dev_collapsed": state.best_collapsed,
+            "converged": converged(state),
+            "stopped_early": state.stopped_early,
+            "steps_trained": state.step,
+            "evaluations": state.evaluations,
             "total_steps": self.total_steps,
             "skipped_updates": state.skipped,
             "train_seconds": elapsed,
             "dev_eval_seconds": state.eval_seconds,
-            "seconds_per_step": (elapsed - state.eval_seconds) / self.total_steps,
+            "seconds_per_step": (elapsed - state.eval_seconds) / max(state.step, 1),
             "injection": self.objective.injection,
             "perturbation_unit": self.unit,
         }
@@ -222,6 +226,10 @@ class LoopState:
     best_step: int = -1
     best_dev_accuracy: float = -1.0
     best_collapsed: bool = False  # the best checkpoint predicts one class on dev
+    evaluations: int = 0
+    # English dev evaluations since the last improvement by more than early_stopping_threshold (early stopping).
+    stale_evaluations: int = 0
+    stopped_early: bool = False
     # The trainable parameters at the best dev step, kept in memory: written once at the end instead of a
     # ~0.5 GB checkpoint per improvement that a later one overwrites unread.
     best_weights: dict[str, torch.Tensor] | None = None
@@ -234,7 +242,7 @@ class LoopState:
 
 # LoopState fields saved as they are (the rest: tensors, the batch order, the clock).
 _COUNTERS = ("step", "micro", "running_loss", "logged_steps", "skipped", "best_step", "best_dev_accuracy",
-             "best_collapsed", "eval_seconds", "position")  # fmt: skip
+             "best_collapsed", "evaluations", "stale_evaluations", "eval_seconds", "position")  # fmt: skip
 
 
 def save_state(run: Run, state: LoopState) -> None:
@@ -287,6 +295,9 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
     )
     dev_accuracy, dev_collapsed = accuracy(predictions, run.dev.labels), collapsed(predictions)
     improved = dev_accuracy > state.best_dev_accuracy
+    state.evaluations += 1
+    significant = dev_accuracy > state.best_dev_accuracy + run.settings.early_stopping_threshold
+    state.stale_evaluations = 0 if significant else state.stale_evaluations + 1
     if improved:
         state.best_step, state.best_dev_accuracy, state.best_collapsed = state.step, dev_accuracy, dev_collapsed
         state.best_weights = {n: p.detach().clone() for n, p in run.model.named_parameters() if p.requires_grad}
@@ -303,6 +314,18 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
     log.info(
         "step %d/%d: dev accuracy %.4f%s", state.step, run.total_steps, dev_accuracy, " (best)" if improved else ""
     )
+
+
+def patience_exhausted(settings: TrainingSettings, state: LoopState) -> bool:
+    """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations."""
+    patience = settings.early_stopping_patience
+    return patience is not None and state.stale_evaluations >= patience
+
+
+def converged(state: LoopState) -> bool:
+    """False when the run ended while English dev was still improving: its best checkpoint is its last
+    evaluation (docs/methods.md, "Training budget and convergence"). A run stopped early has converged."""
+    return state.stopped_early or state.best_step != state.step
 
 
 def optimizer_step(run: Run, state: LoopState) -> bool:
@@ -343,7 +366,7 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
     settings = run.settings
     accumulation = settings.gradient_accumulation
     pad_id = run.tokenizer.pad_token_id
-    while state.step < run.total_steps:
+    while state.step < run.total_steps and not state.stopped_early:
         if state.epoch_batches is None:
             lengths = run.train.lengths()
             state.epoch_batches = length_grouped_batches(
@@ -361,7 +384,8 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
                 continue
             if state.step % settings.eval_every == 0 or state.step == run.total_steps:
                 evaluate_dev(run, state)
-            if state.step == run.total_steps:
+                state.stopped_early = patience_exhausted(settings, state) and state.step < run.total_steps
+            if state.step == run.total_steps or state.stopped_early:
                 break
             if settings.save_every and state.step % settings.save_every == 0 and run.state_file:
                 save_state(run, state)
@@ -401,7 +425,7 @@ def fine_tune(
     train = encode_pairs(tokenizer, read_pairs(train_file), settings.max_length) if train_file else english
     dev = encode_pairs(tokenizer, read_pairs(data_dir / "dev-en.tsv"), settings.max_length)
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
-    total_steps = settings.max_steps or math.ceil(settings.epochs * steps_per_epoch)
+    total_steps = settings.total_steps(steps_per_epoch)
     optimizer, schedule = _optimizer_and_schedule(model, settings, total_steps)
     unit, embedding_unit = perturbation_units(model, objective, english, settings, tokenizer.pad_token_id)
 
