@@ -3,7 +3,7 @@ import struct
 
 import numpy as np
 import pytest
-from robustxlt.figures import (
+from robustxlt.analysis.figures import (
     FIGURE_FORMATS,
     FIGURES,
     _label_heights,
@@ -12,7 +12,7 @@ from robustxlt.figures import (
     generalized_figure,
     render_all,
 )
-from robustxlt.tables import TABLE_FORMATS, TABLES, load_results
+from robustxlt.analysis.tables import TABLE_FORMATS, TABLES, load_results
 from test_tables import KINDS, PAWSX, write_synthetic
 
 METHODS = ["baseline", "adv", "rs-rp", "rs-da"]

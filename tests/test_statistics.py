@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from robustxlt.lexical_overlap import REFERENCE_MODEL
-from robustxlt.statistics import (
+from robustxlt.analysis.statistics import (
     CORRELATION_COLUMNS,
     IMPROVEMENT_COLUMNS,
     correlations,
@@ -16,6 +15,7 @@ from robustxlt.statistics import (
     read_metrics,
     seed_summary,
 )
+from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
 
 
 def metrics_frame(runs: dict[tuple[str, int, str, str], np.ndarray], task: str = "t", model: str = "m") -> pd.DataFrame:

@@ -3,9 +3,9 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from robustxlt.published import PUBLISHED, paper_model, published_rows
-from robustxlt.statistics import encode_outcomes
-from robustxlt.tables import latex_text, load_results, write_tables
+from robustxlt.analysis.published import PUBLISHED, paper_model, published_rows
+from robustxlt.analysis.statistics import encode_outcomes
+from robustxlt.analysis.tables import latex_text, load_results, write_tables
 
 KINDS = {
     "baseline": "baseline",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from snakemake.resources import Resource
 
-from robustxlt.config import (
+from robustxlt.pipeline.config import (
     generalized_languages,
     method_settings,
     method_variants,
@@ -15,13 +15,13 @@ from robustxlt.config import (
     training_settings,
     validate_config,
 )
-from robustxlt.figures import FIGURE_FORMATS, FIGURES
-from robustxlt.generalized import language_pairs, pair_file_name, result_name
-from robustxlt.preflight import check_hub_access, check_sources, local_dir
-from robustxlt.published import paper_model
-from robustxlt.sweep import chosen_variant
-from robustxlt.tasks import get_task
-from robustxlt.tables import TABLE_FORMATS, TABLES
+from robustxlt.analysis.figures import FIGURE_FORMATS, FIGURES
+from robustxlt.data.generalized import language_pairs, pair_file_name, result_name
+from robustxlt.pipeline.preflight import check_hub_access, check_sources, local_dir
+from robustxlt.analysis.published import paper_model
+from robustxlt.training.sweep import chosen_variant
+from robustxlt.data.tasks import get_task
+from robustxlt.analysis.tables import TABLE_FORMATS, TABLES
 
 
 def cap_cores_at_machine():

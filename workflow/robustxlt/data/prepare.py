@@ -6,8 +6,8 @@ import logging
 import tempfile
 from pathlib import Path
 
-from robustxlt.canonical import read_manifest, write_manifest, write_split_files
-from robustxlt.tasks import TaskSpec, get_task
+from robustxlt.data.canonical import read_manifest, write_manifest, write_split_files
+from robustxlt.data.tasks import TaskSpec, get_task
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +19,14 @@ def _describe(task: TaskSpec, source: str, manifest: dict) -> str:
             f"(human translations from {', '.join(w['name'] + ' ' + w['version'] for w in manifest['wheels'])})"
         )
     if source == "tiny":
-        return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.tiny)"
+        return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.models.tiny)"
     if source == "hub":
         return f"{task.name} from the Hugging Face hub ({task.hub_id}@{task.hub_revision})"
     return f"{task.name} from local files ({source.removeprefix('local:')})"
 
 
 def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dict) -> dict:
-    from robustxlt.embedded_benchmark import build_embedded_benchmark
+    from robustxlt.data.embedded_benchmark import build_embedded_benchmark
 
     splits, provenance = build_embedded_benchmark(cache_dir, **options)
     files = write_split_files(out_dir, splits)
@@ -35,13 +35,13 @@ def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dic
 
 def _prepare_tiny(task: TaskSpec, out_dir: Path, languages: list[str] | None) -> None:
     """Generated XTREME-style files, read back through the local-file path (ids, placeholders, a missing row)."""
-    from robustxlt.sources import prepare_from_local
-    from robustxlt.tiny import write_task
+    from robustxlt.data.sources import prepare_from_local
+    from robustxlt.models.tiny import write_task
 
     with tempfile.TemporaryDirectory(prefix="robustxlt-tiny-") as scratch:
         prepare_from_local(task, write_task(Path(scratch), task.name), out_dir, languages)
     manifest = read_manifest(out_dir / "manifest.json")
-    generator = f"robustxlt.tiny.write_task({task.name!r}, seed=0)"
+    generator = f"robustxlt.models.tiny.write_task({task.name!r}, seed=0)"
     for name, entry in manifest["files"].items():
         entry["source_file"] = f"{generator}: {name}"
     write_manifest(out_dir / "manifest.json", {**manifest, "source": "tiny", "source_dir": generator})
@@ -60,8 +60,8 @@ def prepare_task_data(
     The embedded benchmark is always built for all its languages, since its test rows are chosen to be
     translated into every one of them.
     """
-    from robustxlt.preflight import local_dir
-    from robustxlt.sources import prepare_from_hub, prepare_from_local
+    from robustxlt.data.sources import prepare_from_hub, prepare_from_local
+    from robustxlt.pipeline.preflight import local_dir
 
     task = get_task(task_name)
     out_dir = Path(out_dir)

@@ -1,6 +1,6 @@
-"""Checks that need the file system or the environment, run before the DAG is built (robustxlt.config checks the
-configuration itself): local sources exist and hold what the jobs will read, max_length fits every model whose
-positions can be read without loading it (at parse time), and nothing is to be downloaded from the hub while it
+"""Checks that need the file system or the environment, run before the DAG is built (robustxlt.pipeline.config
+checks the configuration itself): local sources exist and hold what the jobs will read, max_length fits every model
+whose positions can be read without loading it (at parse time), and nothing is to be downloaded from the hub while it
 is offline (once the DAG shows what the run will prepare)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-from robustxlt.config import ConfigError, task_languages, training_settings
-from robustxlt.tasks import get_task
+from robustxlt.data.tasks import get_task
+from robustxlt.pipeline.config import ConfigError, task_languages, training_settings
 
 # The embedded model's limit (embedded_model.TOKENIZER_MAX_LENGTH, equal by test): not imported from there, since
 # this module runs while Snakemake reads the workflow, where torch and transformers are not needed.
@@ -78,7 +78,7 @@ def _model_limit(config: dict, model_name: str, where: str, prepared: Path) -> t
     if source == "embedded":
         return EMBEDDED_MAX_LENGTH, "the embedded model"
     if source.startswith("tiny:"):
-        from robustxlt.tiny import MAX_POSITIONS
+        from robustxlt.models.tiny import MAX_POSITIONS
 
         return MAX_POSITIONS, "the tiny stand-in model"
     if directory is not None:
@@ -110,7 +110,7 @@ def check_hub_access(config: dict, where: str, pending: set[tuple[str, str]]) ->
     cache = Path(config["cache_dir"]).expanduser() if config.get("cache_dir") else None
     for kind, name in sorted(pending):
         if kind == "data" and config["tasks"][name]["source"] == "hub":
-            from robustxlt.sources import hub_split_cached
+            from robustxlt.data.sources import hub_split_cached
 
             task = get_task(name)
             required = task.required_files(task_languages(config, name))

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from robustxlt.canonical import sha256_file, write_manifest
+from robustxlt.data.canonical import sha256_file, write_manifest
 
 MAX_NEIGHBOURS = 8
 

@@ -5,7 +5,7 @@ and injection point, the generalized grid) end to end on a CPU; their numbers me
 write them for the sources `tiny` (tasks) and `tiny:bert` / `tiny:xlm-roberta` (models); to have them as local
 directories instead:
 
-    python -m robustxlt.tiny DIR     # writes DIR/models/{bert,xlm-roberta} and DIR/data/{pawsx,xnli}
+    python -m robustxlt.models.tiny DIR     # writes DIR/models/{bert,xlm-roberta} and DIR/data/{pawsx,xnli}
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robustxlt.tasks import get_task
+from robustxlt.data.tasks import get_task
 
 # Words of three topics: a pair's label follows from its sentences' topics, so even a tiny model can learn it.
 TOPICS = (
@@ -151,5 +151,5 @@ def write_tiny_setup(directory: Path) -> Path:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m robustxlt.tiny DIR")
+        sys.exit("usage: python -m robustxlt.models.tiny DIR")
     print(write_tiny_setup(Path(sys.argv[1])))

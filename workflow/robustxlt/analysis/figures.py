@@ -14,7 +14,7 @@ import math
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from statistics import NormalDist  # the standard library's, not robustxlt.statistics
+from statistics import NormalDist  # the standard library's, not robustxlt.analysis.statistics
 
 import matplotlib
 
@@ -28,8 +28,7 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from robustxlt.lexical_overlap import REFERENCE_MODEL  # noqa: E402
-from robustxlt.tables import (  # noqa: E402
+from robustxlt.analysis.tables import (  # noqa: E402
     AVERAGE,
     COLLAPSED,
     LEVEL,
@@ -43,6 +42,7 @@ from robustxlt.tables import (  # noqa: E402
     test_set_sizes,
     write_tables,
 )
+from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL  # noqa: E402
 
 DPI = 120  # PNG: 7-pt labels stay legible; higher costs render time for little
 TITLE_SIZE, FOOTER_SIZE = 12, 8

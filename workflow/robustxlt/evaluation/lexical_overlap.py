@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robustxlt.canonical import Pair, read_manifest, read_pairs
+from robustxlt.data.canonical import Pair, read_manifest, read_pairs
 
 REFERENCE_MODEL = "lexical_overlap"
 _WORD = re.compile(r"\w+", re.UNICODE)

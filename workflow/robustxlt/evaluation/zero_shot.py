@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.batching import (
+from robustxlt.analysis.statistics import encode_outcomes
+from robustxlt.data.canonical import placeholder_rows, read_pairs, sha256_file
+from robustxlt.data.generalized import result_name
+from robustxlt.models.batching import (
     EncodedPairs,
     encode_pairs,
     iterate_batches,
@@ -21,10 +24,8 @@ from robustxlt.batching import (
     save_encoded,
     sorted_batches,
 )
-from robustxlt.canonical import placeholder_rows, read_pairs, sha256_file
-from robustxlt.generalized import result_name
-from robustxlt.perturbation import sample_noise
-from robustxlt.runtime import (
+from robustxlt.models.perturbation import sample_noise
+from robustxlt.models.runtime import (
     attention_implementation,
     autocast,
     configure_threads,
@@ -32,7 +33,6 @@ from robustxlt.runtime import (
     resolve_precision,
     select_device,
 )
-from robustxlt.statistics import encode_outcomes
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from robustxlt.canonical import Pair, read_pairs, write_manifest, write_pairs
-from robustxlt.synonyms import read_synonym_table
+from robustxlt.augmentation.synonyms import read_synonym_table
+from robustxlt.data.canonical import Pair, read_pairs, write_manifest, write_pairs
 
 log = logging.getLogger(__name__)
 _WHITESPACE = re.compile(r"(\s+)")

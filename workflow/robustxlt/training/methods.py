@@ -6,7 +6,7 @@ the loop does the rest (accumulation, clipping, the optimizer step). In the pape
 on the expected loss under random δ; adversarial training (PGD-K) on the loss at the worst δ found
 by K projected ascent steps in each token's ε-ball; FreeLB-K accumulates the parameters' gradients
 along the ascent path. δ is added to the input word embeddings (before position embeddings and
-LayerNorm) or, with `injection: hidden`, to the encoder's last hidden states (robustxlt.injection); ε, σ
+LayerNorm) or, with `injection: hidden`, to the encoder's last hidden states (robustxlt.training.injection); ε, σ
 and step sizes are in units of the mean norm of what δ is added to (token embeddings or hidden states).
 """
 
@@ -19,7 +19,7 @@ from typing import ClassVar, Protocol
 
 import torch
 
-from robustxlt.perturbation import ascent_step, init_delta, project, sample_noise
+from robustxlt.models.perturbation import ascent_step, init_delta, project, sample_noise
 
 # loss_of(None) is the clean loss from the token ids; loss_of(E) the loss with E where δ is injected.
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]
@@ -61,7 +61,7 @@ class Baseline:
 @dataclass(frozen=True)
 class SynonymAugmentation(Baseline):
     """RS-DA: the baseline objective on `copies` synonym-substituted copies of every English training
-    pair (made by the augment rule, robustxlt.augmentation; the originals are not trained on)."""
+    pair (made by the augment rule, robustxlt.augmentation.substitution; the originals are not trained on)."""
 
     kind: ClassVar[str] = "synonym_augmentation"
     copies: int = 10

@@ -1,6 +1,6 @@
 """The paper's tables, rendered from metrics.csv and distances.csv alone, in Markdown, LaTeX and CSV.
 
-`load_results` reads the two files once and computes every statistic (robustxlt.statistics); each `*_table`
+`load_results` reads the two files once and computes every statistic (robustxlt.analysis.statistics); each `*_table`
 function turns those into one `Table`; `write_table` writes its three formats. Display cells are percent
 (accuracy) and percentage points (differences); the CSVs carry the same numbers unrounded, the unit in the column
 name (`_pct`, `_pp`).
@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from robustxlt import statistics
-from robustxlt.lexical_overlap import REFERENCE_MODEL
-from robustxlt.published import PublishedRow, published_rows
+from robustxlt.analysis import statistics
+from robustxlt.analysis.published import PublishedRow, published_rows
+from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
 
 SETUP_NOTES = {
     "paper": "the paper's setup",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from robustxlt.sweep import base_method, strength_label
+from robustxlt.training.sweep import base_method, strength_label
 
 METRIC_COLUMNS = [
     "task",

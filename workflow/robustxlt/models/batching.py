@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.canonical import Pair
+from robustxlt.data.canonical import Pair
 
 
 @dataclass(frozen=True)

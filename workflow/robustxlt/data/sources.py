@@ -21,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from robustxlt.canonical import DataError, Pair, sha256_file, write_manifest, write_split_files
-from robustxlt.preflight import hub_offline
-from robustxlt.tasks import SPLITS, TaskSpec, registered_tasks
+from robustxlt.data.canonical import DataError, Pair, sha256_file, write_manifest, write_split_files
+from robustxlt.data.tasks import SPLITS, TaskSpec, registered_tasks
+from robustxlt.pipeline.preflight import hub_offline
 
 if TYPE_CHECKING:
     import datasets
@@ -65,7 +65,7 @@ def convert_hub_split(ds: datasets.Dataset, task: TaskSpec, lang: str, dropped: 
         raise DataError(
             where,
             f"hub data lacks column(s) {', '.join(missing)} (has {', '.join(ds.column_names)})",
-            f"update hub_columns of task {task.name} in robustxlt/tasks.py to this revision",
+            f"update hub_columns of task {task.name} in robustxlt/data/tasks.py to this revision",
         )
     feature = ds.features[label_column]
     if isinstance(feature, datasets.ClassLabel) and task.hub_label_names is not None:
@@ -171,7 +171,7 @@ def _load_hub_split(task: TaskSpec, lang: str, split: str, cache_dir: Path | Non
         raise DataError(
             where,
             f"the pinned dataset revision does not exist on the hub ({type(err).__name__})",
-            f"update hub_id/hub_revision of task {task.name} in robustxlt/tasks.py",
+            f"update hub_id/hub_revision of task {task.name} in robustxlt/data/tasks.py",
         ) from err
     except _offline_errors() as err:
         offline = " (HF_HUB_OFFLINE is set)" if hub_offline() else ""

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from robustxlt.batching import EncodedPairs, iterate_batches, sorted_batches
-from robustxlt.runtime import autocast, evaluation_mode
+from robustxlt.models.batching import EncodedPairs, iterate_batches, sorted_batches
+from robustxlt.models.runtime import autocast, evaluation_mode
 
 INJECTION_POINTS = ("embeddings", "hidden")
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robustxlt.canonical import (
+from robustxlt.data.canonical import (
     PLACEHOLDERS,
     DataError,
     Pair,

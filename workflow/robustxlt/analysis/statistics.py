@@ -34,7 +34,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from robustxlt.lexical_overlap import REFERENCE_MODEL
+from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
 
 RUN_GROUP = ["task", "model", "method", "lang1", "lang2"]
 SOURCE_LANGUAGE = "en"

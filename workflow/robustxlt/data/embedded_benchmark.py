@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robustxlt.catalogues import (
+from robustxlt.data.catalogues import (
     WHEELS,
     WheelSpec,
     english_text,

@@ -15,22 +15,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
-from robustxlt.canonical import read_manifest, read_pairs, sha256_file
-from robustxlt.evaluation import accuracy, collapsed, predict
-from robustxlt.injection import loss_functions, mean_hidden_norm
-from robustxlt.methods import Baseline, Method
-from robustxlt.models import describe_model
-from robustxlt.perturbation import mean_token_norm
-from robustxlt.resume import capture_random_streams, read_state, restore_random_streams, write_state
-from robustxlt.runtime import (
+from robustxlt.data.canonical import read_manifest, read_pairs, sha256_file
+from robustxlt.evaluation.zero_shot import accuracy, collapsed, predict
+from robustxlt.models.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
+from robustxlt.models.loading import describe_model
+from robustxlt.models.perturbation import mean_token_norm
+from robustxlt.models.runtime import (
     attention_implementation,
     configure_threads,
     resolve_precision,
     seed_everything,
     select_device,
 )
-from robustxlt.settings import TrainingSettings
+from robustxlt.training.injection import loss_functions, mean_hidden_norm
+from robustxlt.training.methods import Baseline, Method
+from robustxlt.training.resume import capture_random_streams, read_state, restore_random_streams, write_state
+from robustxlt.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ _COUNTERS = ("step", "micro", "running_loss", "logged_steps", "skipped", "best_s
 
 
 def save_state(run: Run, state: LoopState) -> None:
-    """Everything the next step depends on, replacing the previous save (robustxlt.resume)."""
+    """Everything the next step depends on, replacing the previous save (robustxlt.training.resume)."""
     write_state(
         run.state_file,
         {

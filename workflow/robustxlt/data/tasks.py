@@ -155,7 +155,7 @@ def registered_tasks() -> dict[str, TaskSpec]:
     """Name -> TaskSpec of every known task (built on first use, so importing this module stays cheap)."""
     global _REGISTRY
     if _REGISTRY is None:
-        from robustxlt.embedded_benchmark import SPEC as EMBEDDED_SPEC
+        from robustxlt.data.embedded_benchmark import SPEC as EMBEDDED_SPEC
 
         tasks = [PAWSX, XNLI, task_from_spec(EMBEDDED_SPEC)]
         _REGISTRY = {task.name: task for task in tasks}
