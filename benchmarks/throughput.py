@@ -34,8 +34,8 @@ import numpy as np
 import torch
 import yaml
 from robustxlt.data.canonical import Pair, read_manifest, read_pairs, write_manifest, write_pairs
-from robustxlt.evaluation.zero_shot import predict
 from robustxlt.models.batching import encode_pairs
+from robustxlt.models.prediction import predict
 from robustxlt.models.runtime import configure_threads, resolve_precision
 from robustxlt.training.loop import TrainingSettings, apply_freezing, fine_tune
 from robustxlt.training.methods import make_method

@@ -9,13 +9,12 @@ from robustxlt.analysis.statistics import (
     CORRELATION_COLUMNS,
     IMPROVEMENT_COLUMNS,
     correlations,
-    decode_outcomes,
-    encode_outcomes,
     improvements,
     read_metrics,
     seed_summary,
 )
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
+from robustxlt.evaluation.outcomes import decode_outcomes, encode_outcomes
 
 
 def metrics_frame(runs: dict[tuple[str, int, str, str], np.ndarray], task: str = "t", model: str = "m") -> pd.DataFrame:

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from robustxlt.analysis.published import PUBLISHED, paper_model, published_rows
-from robustxlt.analysis.statistics import encode_outcomes
 from robustxlt.analysis.tables import latex_text, load_results, write_tables
+from robustxlt.evaluation.outcomes import encode_outcomes
 
 KINDS = {
     "baseline": "baseline",

@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from robustxlt.analysis.statistics import decode_outcomes
+from robustxlt.evaluation.outcomes import decode_outcomes
 from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
 from robustxlt.training.loop import TrainingSettings, fine_tune
 from safetensors.torch import load_file
@@ -160,7 +160,7 @@ def test_max_length_beyond_the_model_positions_is_refused_before_training(tiny_m
 
 
 def test_a_constant_classifier_is_flagged_collapsed(trained, tiny_task_dir, tmp_path):
-    from robustxlt.evaluation.zero_shot import collapsed
+    from robustxlt.models.prediction import collapsed
 
     assert collapsed(np.array([1, 1, 1])) and not collapsed(np.array([1, 0, 1])) and not collapsed(np.array([0]))
     out, log_file, summary = trained

@@ -17,7 +17,8 @@ from robustxlt.pipeline.config import (
 )
 from robustxlt.analysis.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.data.generalized import language_pairs, pair_file_name, result_name
-from robustxlt.pipeline.preflight import check_hub_access, check_sources, local_dir
+from robustxlt.data.origins import local_dir
+from robustxlt.pipeline.preflight import check_hub_access, check_sources
 from robustxlt.analysis.published import paper_model
 from robustxlt.training.sweep import chosen_variant
 from robustxlt.data.tasks import get_task

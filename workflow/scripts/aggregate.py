@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from robustxlt.analysis.aggregate import collect_metrics, collect_selections
-from robustxlt.models.runtime import log_job_to
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 collect_metrics(

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from robustxlt.augmentation.substitution import augment_file
-from robustxlt.models.runtime import log_job_to
+from robustxlt.pipeline.jobs import log_job_to
 from robustxlt.training.methods import make_method
 
 log_job_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from robustxlt.models.runtime import log_job_to
+from robustxlt.pipeline.jobs import log_job_to
 from robustxlt.training.sweep import select_strength
 
 log_job_to(snakemake.log[0])

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from robustxlt.models.runtime import log_job_to
+from robustxlt.pipeline.jobs import log_job_to
 from robustxlt.training.loop import TrainingSettings, fine_tune
 from robustxlt.training.methods import make_method
 

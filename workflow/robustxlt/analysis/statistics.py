@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
+from robustxlt.evaluation.outcomes import decode_outcomes
 
 RUN_GROUP = ["task", "model", "method", "lang1", "lang2"]
 SOURCE_LANGUAGE = "en"
@@ -56,30 +57,6 @@ CORRELATION_COLUMNS = [
 # Independent random streams per kind of draw, each keyed by its size only (see "common random numbers").
 _EXAMPLES, _SEEDS, _LANGUAGES = 0, 1, 2
 _BATCH = 128  # comparisons per matrix product: about 640 rows with 5 seeds, 13 MB at n = 5010
-
-
-def encode_outcomes(correct: np.ndarray) -> str:
-    """Per-example correctness as hex of its big-endian packed bits, zero-padded to a whole byte."""
-    correct = np.asarray(correct)
-    if correct.ndim != 1:
-        raise ValueError(f"outcomes must be one-dimensional, got shape {correct.shape}")
-    return np.packbits(correct.astype(bool)).tobytes().hex()
-
-
-def decode_outcomes(hex_string: str, n: int) -> np.ndarray:
-    """The `n` booleans that `encode_outcomes` packed into `hex_string`."""
-    if not isinstance(hex_string, str):
-        raise ValueError(
-            f"outcomes must be a hex string, got {type(hex_string).__name__} {hex_string!r}: "
-            "read metrics.csv with statistics.read_metrics, which keeps the column as text"
-        )
-    packed = np.frombuffer(bytes.fromhex(hex_string), dtype=np.uint8)
-    if len(packed) != (n + 7) // 8:
-        raise ValueError(
-            f"outcomes hold {len(packed)} byte(s) but n = {n} examples need {(n + 7) // 8}: "
-            "the outcomes and n columns of this row disagree"
-        )
-    return np.unpackbits(packed, count=n).astype(bool)
 
 
 def as_bool(column: pd.Series) -> pd.Series:

@@ -36,12 +36,12 @@ def _write_embedded(task: TaskSpec, out_dir: Path, cache_dir: Path, options: dic
 def _prepare_tiny(task: TaskSpec, out_dir: Path, languages: list[str] | None) -> None:
     """Generated XTREME-style files, read back through the local-file path (ids, placeholders, a missing row)."""
     from robustxlt.data.sources import prepare_from_local
-    from robustxlt.models.tiny import write_task
+    from robustxlt.data.tiny import write_task
 
     with tempfile.TemporaryDirectory(prefix="robustxlt-tiny-") as scratch:
         prepare_from_local(task, write_task(Path(scratch), task.name), out_dir, languages)
     manifest = read_manifest(out_dir / "manifest.json")
-    generator = f"robustxlt.models.tiny.write_task({task.name!r}, seed=0)"
+    generator = f"robustxlt.data.tiny.write_task({task.name!r}, seed=0)"
     for name, entry in manifest["files"].items():
         entry["source_file"] = f"{generator}: {name}"
     write_manifest(out_dir / "manifest.json", {**manifest, "source": "tiny", "source_dir": generator})
@@ -60,8 +60,8 @@ def prepare_task_data(
     The embedded benchmark is always built for all its languages, since its test rows are chosen to be
     translated into every one of them.
     """
+    from robustxlt.data.origins import local_dir
     from robustxlt.data.sources import prepare_from_hub, prepare_from_local
-    from robustxlt.pipeline.preflight import local_dir
 
     task = get_task(task_name)
     out_dir = Path(out_dir)

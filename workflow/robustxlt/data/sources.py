@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from robustxlt.data.canonical import DataError, Pair, sha256_file, write_manifest, write_split_files
+from robustxlt.data.origins import hub_offline
 from robustxlt.data.tasks import SPLITS, TaskSpec, registered_tasks
-from robustxlt.pipeline.preflight import hub_offline
 
 if TYPE_CHECKING:
     import datasets

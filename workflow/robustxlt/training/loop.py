@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from robustxlt.data.canonical import read_manifest, read_pairs, sha256_file
-from robustxlt.evaluation.zero_shot import accuracy, collapsed, predict
 from robustxlt.models.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.models.loading import describe_model
 from robustxlt.models.perturbation import mean_token_norm
+from robustxlt.models.prediction import accuracy, collapsed, predict
 from robustxlt.models.runtime import (
     attention_implementation,
     configure_threads,
