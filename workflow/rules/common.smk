@@ -19,6 +19,7 @@ from robustxlt.analysis.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.data.generalized import language_pairs, pair_file_name, result_name
 from robustxlt.data.origins import local_dir
 from robustxlt.pipeline.preflight import check_hub_access, check_sources
+from robustxlt.training.kinds import KINDS
 from robustxlt.analysis.published import paper_model
 from robustxlt.training.sweep import chosen_variant
 from robustxlt.data.tasks import get_task
@@ -192,7 +193,7 @@ def training_inputs(wildcards):
         "model": f"resources/models/{wildcards.model}",
     }
     method = method_settings(config, wildcards.task, wildcards.method)
-    if method["kind"] == "synonym_augmentation":
+    if KINDS[method["kind"]].trains_on_augmented_data:
         inputs["train"] = AUGMENTED_TRAIN.format(
             task=wildcards.task, method=wildcards.method, seed=wildcards.seed
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from robustxlt.training.kinds import paper_kinds
+
 PAPER_SOURCE = "Huang et al., EMNLP 2021 (arXiv 2104.08645), results slide"
 XTREME_SOURCE = "Hu et al., XTREME (ICML 2020), published baseline, as quoted by Huang et al."
 # The hub ids of the paper's two encoders, so a caller can tell from a model's source which published rows apply.
@@ -32,13 +34,9 @@ def _row(label: str, kind: str | None, source: str, values: list[float] | None =
 def _paper_rows(values: dict[str, list[float]] | None = None) -> list[PublishedRow]:
     """The paper's four rows in its order; without values they stand as rows whose numbers are not public."""
     values = values or {}
-    labels = {
-        "baseline": "baseline (paper's run)",
-        "adversarial": "adversarial training",
-        "random_perturbation": "RS-RP",
-        "synonym_augmentation": "RS-DA",
-    }
-    return [_row(f"paper: {label}", kind, PAPER_SOURCE, values.get(kind)) for kind, label in labels.items()]
+    return [
+        _row(f"paper: {kind.paper_label}", kind.name, PAPER_SOURCE, values.get(kind.name)) for kind in paper_kinds()
+    ]
 
 
 PUBLISHED: dict[tuple[str, str], tuple[PublishedRow, ...]] = {

@@ -22,6 +22,7 @@ import pandas as pd
 from robustxlt.analysis import statistics
 from robustxlt.analysis.published import PublishedRow, published_rows
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
+from robustxlt.training.kinds import BASELINE
 
 SETUP_NOTES = {
     "paper": "the paper's setup",
@@ -204,7 +205,7 @@ def load_results(
     if runs.empty:
         raise ValueError(f"{metrics_file} has no rows for task {task!r}, model {model!r} and methods {methods}")
     reference = metrics[(metrics.model == REFERENCE_MODEL) & (metrics.lang1 == metrics.lang2)]
-    baseline = next((m for m in methods if method_kinds.get(m) == "baseline" and m in set(runs.method)), None)
+    baseline = next((m for m in methods if method_kinds.get(m) == BASELINE and m in set(runs.method)), None)
     generalized = runs[runs.lang1 != runs.lang2]
     order = _order(languages)
     pairs = sorted(set(zip(generalized.lang1, generalized.lang2)), key=lambda p: (order(p[0]), order(p[1])))

@@ -20,6 +20,7 @@ from typing import ClassVar, Protocol
 import torch
 
 from robustxlt.models.perturbation import ascent_step, init_delta, project, sample_noise
+from robustxlt.training.kinds import KINDS
 
 # loss_of(None) is the clean loss from the token ids; loss_of(E) the loss with E where δ is injected.
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]
@@ -170,6 +171,8 @@ class FreeLB(_EpsilonBall):
 
 
 METHODS = {cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB)}
+# One class per registered kind (training.kinds), and no other.
+assert set(METHODS) == set(KINDS), f"method classes {sorted(METHODS)} differ from the registered kinds {sorted(KINDS)}"
 
 
 def make_method(settings: dict) -> Method:
