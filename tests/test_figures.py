@@ -12,7 +12,8 @@ from robustxlt.analysis.figures import (
     generalized_figure,
     render_all,
 )
-from robustxlt.analysis.tables import TABLE_FORMATS, TABLES, load_results
+from robustxlt.analysis.tables.registry import TABLE_FORMATS, TABLES
+from robustxlt.analysis.tables.results import load_results
 from test_tables import KINDS, PAWSX, write_synthetic
 
 METHODS = ["baseline", "adv", "rs-rp", "rs-da"]

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from robustxlt.analysis.published import PUBLISHED, paper_model, published_rows
-from robustxlt.analysis.tables import latex_text, load_results, write_tables
+from robustxlt.analysis.tables.formatting import latex_text
+from robustxlt.analysis.tables.registry import write_tables
+from robustxlt.analysis.tables.results import load_results
 from robustxlt.evaluation.outcomes import encode_outcomes
 
 KINDS = {

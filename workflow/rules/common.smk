@@ -23,7 +23,7 @@ from robustxlt.training.kinds import KINDS
 from robustxlt.analysis.published import paper_model
 from robustxlt.training.sweep import chosen_variant
 from robustxlt.data.tasks import get_task
-from robustxlt.analysis.tables import TABLE_FORMATS, TABLES
+from robustxlt.analysis.tables.registry import TABLE_FORMATS, TABLES
 
 
 def cap_cores_at_machine():

@@ -28,20 +28,11 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from robustxlt.analysis.tables import (  # noqa: E402
-    AVERAGE,
-    COLLAPSED,
-    LEVEL,
-    REFERENCE_LABEL,
-    SOURCE,
-    Results,
-    atomic_write,
-    distance_note,
-    distance_types,
-    load_results,
-    test_set_sizes,
-    write_tables,
-)
+from robustxlt.analysis.tables.correlations import distance_note, distance_types  # noqa: E402
+from robustxlt.analysis.tables.formatting import COLLAPSED, atomic_write  # noqa: E402
+from robustxlt.analysis.tables.generalized import test_set_sizes  # noqa: E402
+from robustxlt.analysis.tables.registry import write_tables  # noqa: E402
+from robustxlt.analysis.tables.results import AVERAGE, LEVEL, REFERENCE_LABEL, SOURCE, Results, load_results  # noqa: E402
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL  # noqa: E402
 
 DPI = 120  # PNG: 7-pt labels stay legible; higher costs render time for little
