@@ -10,8 +10,8 @@ from robustxlt.analysis.figures import (
     accuracy_figure,
     distance_figure,
     generalized_figure,
-    render_all,
 )
+from robustxlt.analysis.render import render_all
 from robustxlt.analysis.tables.registry import TABLE_FORMATS, TABLES
 from robustxlt.analysis.tables.results import load_results
 from test_tables import KINDS, PAWSX, write_synthetic

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from robustxlt.analysis.figures import render_all
+from robustxlt.analysis.render import render_all
 from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])

@@ -8,5 +8,6 @@ Modules:
     distances   language distances (lang2vec)
     published   the paper's published rows
     tables      the tables (a package: one module per table family)
-    figures     the figures
+    figures     the figures (one module: they share its layout helpers)
+    render      all tables and figures of one (task, model): what the render rule calls
 """

@@ -1,8 +1,10 @@
-"""The paper's figures, rendered from the statistics of `tables.load_results`, as PNG and PDF (seaborn style).
+# One module on purpose (about 430 lines): the four figures share its layout helpers (grid, wrapping, footers,
+# palette), and the Agg backend is chosen here before pyplot and seaborn are first imported.
+"""The paper's figures, rendered from the statistics of `tables.results.load_results`, as PNG and PDF (seaborn style).
 
 Per (task, model): improvement vs. distance from English, per-language accuracy bars, and generalized-setting
 heatmaps of accuracy and of improvement. Every figure names the task, model and setup in its title and the
-model and data descriptions in its footer. `render_all` is the one call a Snakemake rule makes.
+model and data descriptions in its footer. `write_figures` draws them all (robustxlt.analysis.render calls it).
 
 Layouts are computed in inches from the panel counts (no constrained layout): with 24 panels that engine costs
 more than drawing them, and the sizes below keep 15 languages legible.
@@ -31,8 +33,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 from robustxlt.analysis.tables.correlations import distance_note, distance_types  # noqa: E402
 from robustxlt.analysis.tables.formatting import COLLAPSED, atomic_write  # noqa: E402
 from robustxlt.analysis.tables.generalized import test_set_sizes  # noqa: E402
-from robustxlt.analysis.tables.registry import write_tables  # noqa: E402
-from robustxlt.analysis.tables.results import AVERAGE, LEVEL, REFERENCE_LABEL, SOURCE, Results, load_results  # noqa: E402
+from robustxlt.analysis.tables.results import AVERAGE, LEVEL, REFERENCE_LABEL, SOURCE, Results  # noqa: E402
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL  # noqa: E402
 
 DPI = 120  # PNG: 7-pt labels stay legible; higher costs render time for little
@@ -423,40 +424,3 @@ def write_figures(results: Results, directory: Path) -> list[Path]:
             for name, draw in FIGURES.items()
             for path in save_figure(draw(results), Path(directory) / f"{prefix}_{name}")
         ]
-
-
-def render_all(
-    metrics_file: Path,
-    distances_file: Path,
-    tables_dir: Path,
-    figures_dir: Path,
-    task: str,
-    model: str,
-    methods: list[str],
-    method_kinds: dict[str, str],
-    languages: list[str],
-    setup: str,
-    paper_reference: str | None = None,
-    n_boot: int = 2000,
-    selection_file: Path | None = None,
-) -> list[Path]:
-    """All tables and figures of one (task, model) from metrics.csv and distances.csv (and selection.csv, the
-    English-dev record of strength sweeps); returns the paths written.
-
-    `paper_reference`: the paper's encoder ("mbert" or "xlmr-large", see published.paper_model) whose published
-    rows sit beside ours, or None.
-    """
-    results = load_results(
-        Path(metrics_file),
-        Path(distances_file),
-        task,
-        model,
-        methods,
-        method_kinds,
-        languages,
-        setup,
-        paper_reference,
-        n_boot,
-        selection_file,
-    )
-    return write_tables(results, Path(tables_dir)) + write_figures(results, Path(figures_dir))
