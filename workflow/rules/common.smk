@@ -200,12 +200,27 @@ def training_inputs(wildcards):
     return inputs
 
 
-# The renderings of one (task, model) that the report leaves out: Markdown and LaTeX tables, PDF figures.
-UNREPORTED_RENDERINGS = [
-    f"results/tables/{{task}}_{{model}}_{name}.{ext}"
-    for name in TABLES
-    for ext in ("md", "tex")
-] + [f"results/figures/{{task}}_{{model}}_{name}.pdf" for name in FIGURES]
+def render_outputs():
+    """The render rule's named outputs, one per table and figure of a (task, model): the table's CSV or the
+    figure's PNG in the report (caption: workflow/report/{name}.rst), and as `unreported` the other renderings
+    (Markdown and LaTeX tables, PDF figures)."""
+    assert not set(TABLES) & set(FIGURES), "a table and a figure share a name"
+    reported = {
+        name: report(
+            f"results/{kind}/{{task}}_{{model}}_{name}.{ext}",
+            caption=f"../report/{name}.rst",
+            category=kind.capitalize(),
+            subcategory="{task} / {model}",
+        )
+        for kind, names, ext in (("tables", TABLES, "csv"), ("figures", FIGURES, "png"))
+        for name in names
+    }
+    unreported = [
+        f"results/tables/{{task}}_{{model}}_{name}.{ext}"
+        for name in TABLES
+        for ext in ("md", "tex")
+    ] + [f"results/figures/{{task}}_{{model}}_{name}.pdf" for name in FIGURES]
+    return {**reported, "unreported": unreported}
 
 
 def rendered_files():
