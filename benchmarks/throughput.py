@@ -37,8 +37,9 @@ from robustxlt.data.canonical import Pair, read_manifest, read_pairs, write_mani
 from robustxlt.models.batching import encode_pairs
 from robustxlt.models.prediction import predict
 from robustxlt.models.runtime import configure_threads, resolve_precision
-from robustxlt.training.loop import TrainingSettings, apply_freezing, fine_tune
+from robustxlt.training.loop import TrainingSettings, fine_tune
 from robustxlt.training.methods import make_method
+from robustxlt.training.model_setup import apply_freezing
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 REPO = Path(__file__).resolve().parent.parent

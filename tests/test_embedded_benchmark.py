@@ -20,16 +20,8 @@ from robustxlt.data.catalogues import (
     normalise_language,
     read_catalogues,
 )
-from robustxlt.data.embedded_benchmark import (
-    LABELS,
-    LANGUAGES,
-    SPEC,
-    build_embedded_benchmark,
-    fields_in_source,
-    is_real_sentence,
-    jaccard,
-    zope_fields,
-)
+from robustxlt.data.embedded_benchmark import LABELS, LANGUAGES, SPEC, build_embedded_benchmark
+from robustxlt.data.embedded_fields import fields_in_source, is_real_sentence, jaccard, zope_fields
 
 SHARED = [
     "the",

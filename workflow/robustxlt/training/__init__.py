@@ -9,5 +9,6 @@ Modules:
     injection     where a perturbation enters the model (embeddings or a hidden layer)
     resume        checkpoint state and random streams, to resume an interrupted run
     sweep         swept method variants, their names and the chosen one
+    model_setup   a run's model, optimizer, perturbation units and δ generator before its first step
     loop          the training loop of one run
 """
