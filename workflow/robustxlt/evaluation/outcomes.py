@@ -19,7 +19,7 @@ def decode_outcomes(hex_string: str, n: int) -> np.ndarray:
     if not isinstance(hex_string, str):
         raise ValueError(
             f"outcomes must be a hex string, got {type(hex_string).__name__} {hex_string!r}: "
-            "read metrics.csv with statistics.read_metrics, which keeps the column as text"
+            "read metrics.csv with analysis.statistics.read_metrics, which keeps the column as text"
         )
     packed = np.frombuffer(bytes.fromhex(hex_string), dtype=np.uint8)
     if len(packed) != (n + 7) // 8:

@@ -12,7 +12,7 @@ from robustxlt.data.origins import hub_offline, local_dir
 from robustxlt.data.tasks import get_task
 from robustxlt.pipeline.config import ConfigError, task_languages, training_settings
 
-# The embedded model's limit (embedded_model.TOKENIZER_MAX_LENGTH, equal by test): not imported from there, since
+# The embedded model's limit (models.embedded.TOKENIZER_MAX_LENGTH, equal by test): not imported from there, since
 # this module runs while Snakemake reads the workflow, where torch and transformers are not needed.
 EMBEDDED_MAX_LENGTH = 512
 

@@ -28,7 +28,7 @@ class TrainingSettings:
     eval_batch_size: int = 64
     length_group_size: int = 50
     log_every: int = 10
-    # auto: bf16 autocast where the device computes bf16 natively (runtime.resolve_precision), else fp32.
+    # auto: bf16 autocast where the device computes bf16 natively (models.runtime.resolve_precision), else fp32.
     precision: str = "auto"
     # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
     save_every: int | None = None
