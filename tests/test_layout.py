@@ -4,6 +4,7 @@ files, short modules, and a DAG build that does not import torch."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,16 @@ def test_dag_build_modules_do_not_import_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_what_the_rules_import_does_not_import_torch():
+    """Every robustxlt module the Snakefile and the rule files import, imported together: no torch."""
+    repo = PACKAGE.parent.parent
+    sources = [repo / "Snakefile", *sorted((repo / "workflow" / "rules").glob("*.smk"))]
+    modules = sorted(
+        {match for path in sources for match in re.findall(r"^from (robustxlt[\w.]*) import", path.read_text(), re.M)}
+    )
+    assert "robustxlt.training.kinds" in modules
+    code = f"import sys\nimport {', '.join(modules)}\nprint('torch' in sys.modules)\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False", f"importing {modules} imports torch"
