@@ -19,7 +19,7 @@ def _describe(task: TaskSpec, source: str, manifest: dict) -> str:
             f"(human translations from {', '.join(w['name'] + ' ' + w['version'] for w in manifest['wheels'])})"
         )
     if source == "tiny":
-        return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.models.tiny)"
+        return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.data.tiny)"
     if source == "hub":
         return f"{task.name} from the Hugging Face hub ({task.hub_id}@{task.hub_revision})"
     return f"{task.name} from local files ({source.removeprefix('local:')})"
