@@ -10,10 +10,10 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 
-from robustxlt.config import load_config_file, stop_on_config_error
-from robustxlt.failures import report_failures
-from robustxlt.recovery import clear_stale_locks, forget_run, record_run
-from robustxlt.summary import print_summary
+from robustxlt.pipeline.config import load_config_file, stop_on_config_error
+from robustxlt.pipeline.failures import report_failures
+from robustxlt.pipeline.recovery import clear_stale_locks, forget_run, record_run
+from robustxlt.analysis.summary import print_summary
 
 # A preset given with --configfile is a whole configuration, not a patch on config.yaml. Every configuration
 # file is read once more by a strict reader first: YAML keeps the last of two equal keys silently, and
@@ -48,7 +48,7 @@ include: "workflow/rules/report.smk"
 
 
 # A run killed outright (kill -9) leaves its lock: removed here when its process is provably gone from this
-# host (robustxlt.recovery), so that the same command resumes without --unlock.
+# host (robustxlt.pipeline.recovery), so that the same command resumes without --unlock.
 for lock in clear_stale_locks():
     print(
         f"robustxlt: removed {lock}, left by a run on this host that was killed",

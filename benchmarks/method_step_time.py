@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from robustxlt.methods import make_method
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.training.loop import TrainingSettings, fine_tune
+from robustxlt.training.methods import make_method
 
 REPO = Path(__file__).resolve().parent.parent
 METHODS = {

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from robustxlt.batching import encode_pairs, iterate_batches, length_grouped_batches, sorted_batches
-from robustxlt.canonical import read_pairs
-from robustxlt.evaluation import accuracy, predict
-from robustxlt.training import freeze_bottom_layers
+from robustxlt.data.canonical import read_pairs
+from robustxlt.models.batching import encode_pairs, iterate_batches, length_grouped_batches, sorted_batches
+from robustxlt.models.prediction import accuracy, predict
+from robustxlt.training.model_setup import freeze_bottom_layers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
 DEFAULTS = dict(

@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
-from robustxlt.runtime import cpu_has_native_bf16
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
+from robustxlt.models.runtime import cpu_has_native_bf16
+from robustxlt.training.loop import TrainingSettings, fine_tune
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -33,12 +33,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from robustxlt.batching import encode_pairs
-from robustxlt.canonical import Pair, read_manifest, read_pairs, write_manifest, write_pairs
-from robustxlt.evaluation import predict
-from robustxlt.methods import make_method
-from robustxlt.runtime import configure_threads, resolve_precision
-from robustxlt.training import TrainingSettings, apply_freezing, fine_tune
+from robustxlt.data.canonical import Pair, read_manifest, read_pairs, write_manifest, write_pairs
+from robustxlt.models.batching import encode_pairs
+from robustxlt.models.prediction import predict
+from robustxlt.models.runtime import configure_threads, resolve_precision
+from robustxlt.training.loop import TrainingSettings, fine_tune
+from robustxlt.training.methods import make_method
+from robustxlt.training.model_setup import apply_freezing
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 REPO = Path(__file__).resolve().parent.parent

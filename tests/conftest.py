@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robustxlt.canonical import Pair, write_manifest, write_pairs
+from robustxlt.data.canonical import Pair, write_manifest, write_pairs
 
 REPO = Path(__file__).resolve().parent.parent
 TOPICS = {

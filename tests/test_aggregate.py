@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from robustxlt.aggregate import METRIC_COLUMNS, SELECTION_COLUMNS, collect_metrics, collect_selections
+from robustxlt.analysis.aggregate import METRIC_COLUMNS, SELECTION_COLUMNS, collect_metrics, collect_selections
 
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from robustxlt import synonyms
-from robustxlt.augmentation import augment_file, augment_pairs, perturb_sentence
-from robustxlt.canonical import Pair, read_pairs, sha256_file, write_pairs
-from robustxlt.synonyms import (
+from robustxlt.augmentation import synonyms
+from robustxlt.augmentation.substitution import augment_file, augment_pairs, perturb_sentence
+from robustxlt.augmentation.synonyms import (
     FUNCTION_WORDS,
     MAX_NEIGHBOURS,
     SynonymSourceError,
@@ -22,6 +21,7 @@ from robustxlt.synonyms import (
     read_synonym_table,
     read_wordnet_archive,
 )
+from robustxlt.data.canonical import Pair, read_pairs, sha256_file, write_pairs
 
 TABLE = {
     "one": ["uno"],

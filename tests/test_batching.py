@@ -1,7 +1,7 @@
 import numpy as np
 import torch
-from robustxlt.batching import collate, encode_pairs, length_grouped_batches, sorted_batches
-from robustxlt.canonical import Pair
+from robustxlt.data.canonical import Pair
+from robustxlt.models.batching import collate, encode_pairs, length_grouped_batches, sorted_batches
 from transformers import AutoTokenizer
 
 

@@ -3,7 +3,7 @@ import copy
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.config import (
+from robustxlt.pipeline.config import (
     ConfigError,
     generalized_languages,
     method_settings,
@@ -104,7 +104,7 @@ def test_per_task_method_settings_override_the_method_and_are_checked():
 
 
 def preflight(config: dict, tmp_path) -> str:
-    from robustxlt.preflight import check_sources
+    from robustxlt.pipeline.preflight import check_sources
 
     with pytest.raises(ConfigError) as error:
         check_sources(validate_config(config, "config.yaml"), "config.yaml", prepared=tmp_path / "resources")
@@ -131,7 +131,7 @@ def test_local_sources_must_exist_and_hold_the_files(tmp_path, tiny_model_dir):
 
 
 def test_max_length_is_checked_against_the_model_positions_before_any_job(tmp_path, tiny_model_dir):
-    from robustxlt.preflight import check_sources
+    from robustxlt.pipeline.preflight import check_sources
 
     config = load("config.yaml")
     config["training"]["max_length"] = 1000
@@ -145,7 +145,7 @@ def test_max_length_is_checked_against_the_model_positions_before_any_job(tmp_pa
 
 
 def test_xlm_r_positions_leave_out_the_padding_offset(tmp_path):
-    from robustxlt.preflight import model_positions
+    from robustxlt.pipeline.preflight import model_positions
 
     (tmp_path / "config.json").write_text(
         '{"model_type": "xlm-roberta", "max_position_embeddings": 514, "pad_token_id": 1}'
@@ -156,7 +156,7 @@ def test_xlm_r_positions_leave_out_the_padding_offset(tmp_path):
 
 
 def test_hub_preparations_are_refused_at_once_when_offline(monkeypatch):
-    from robustxlt.preflight import check_hub_access
+    from robustxlt.pipeline.preflight import check_hub_access
 
     config = load("presets/paper.yaml")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -175,7 +175,7 @@ def test_hub_preparations_are_refused_at_once_when_offline(monkeypatch):
 
 
 def test_a_duplicated_key_is_refused_naming_file_and_both_lines(tmp_path):
-    from robustxlt.config import load_config_file
+    from robustxlt.pipeline.config import load_config_file
 
     path = tmp_path / "dup.yaml"
     path.write_text("setup: x\ntraining:\n  learning_rate: 0.1\nseeds: [1]\ntraining:\n  batch_size: 4\n")
@@ -197,7 +197,7 @@ def test_a_duplicated_key_is_refused_naming_file_and_both_lines(tmp_path):
     ],
 )
 def test_a_yaml_syntax_error_names_file_and_line(tmp_path, text, where):
-    from robustxlt.config import load_config_file
+    from robustxlt.pipeline.config import load_config_file
 
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -207,7 +207,7 @@ def test_a_yaml_syntax_error_names_file_and_line(tmp_path, text, where):
 
 
 def test_the_shipped_files_read_the_same_with_the_strict_reader():
-    from robustxlt.config import load_config_file
+    from robustxlt.pipeline.config import load_config_file
 
     for name in ("config.yaml", "presets/smoke.yaml", "presets/paper.yaml"):
         assert load_config_file(REPO / name) == load(name)

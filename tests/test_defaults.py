@@ -18,7 +18,7 @@ import yaml
 from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from robustxlt.config import (
+from robustxlt.pipeline.config import (
     ConfigError,
     _schema,
     load_config_file,
@@ -27,9 +27,9 @@ from robustxlt.config import (
     training_settings,
     validate_config,
 )
-from robustxlt.methods import make_method
-from robustxlt.preflight import check_sources
-from robustxlt.settings import TrainingSettings
+from robustxlt.pipeline.preflight import check_sources
+from robustxlt.training.methods import make_method
+from robustxlt.training.settings import TrainingSettings
 
 BASES = {
     "default": REPO / "config.yaml",
@@ -166,7 +166,8 @@ def test_snakemake_plans_each_base_with_every_optional_key_removed(name, tmp_pat
 
 def test_a_minimal_local_configuration_runs_to_the_end(tmp_path):
     """Local XNLI-style files, a model, one method and a seed; no training block: the paper's recipe by default."""
-    from robustxlt.tiny import write_model, write_task
+    from robustxlt.data.tiny import write_task
+    from robustxlt.models.tiny import write_model
 
     data = write_task(tmp_path / "xnli", "xnli")
     write_model(tmp_path / "bert", "bert", max_positions=TrainingSettings().max_length)

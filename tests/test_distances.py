@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from robustxlt.distances import (
+from robustxlt.analysis.distances import (
     DEFAULT_ISO639_3,
     DISTANCE_COLUMNS,
     DISTANCE_TYPES,
@@ -115,7 +115,7 @@ def test_distances_agree_with_the_classification_of_the_languages(distances):
 
 
 def test_a_language_with_no_observed_typology_is_computed_from_imputed_features_with_a_warning(caplog):
-    with caplog.at_level(logging.WARNING, logger="robustxlt.distances"):
+    with caplog.at_level(logging.WARNING, logger="robustxlt.analysis.distances"):
         slovak = lookup(language_distances(["sk"]))
     assert 0.0 < slovak["sk", "syntactic"] < 1.0
     assert "sk (slk): no observed syntactic features in URIEL, kNN-imputed only" in caplog.text

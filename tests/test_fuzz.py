@@ -13,8 +13,9 @@ import yaml
 from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from robustxlt.canonical import DataError
-from robustxlt.config import (
+from robustxlt.data.canonical import DataError
+from robustxlt.data.tasks import get_task
+from robustxlt.pipeline.config import (
     ConfigError,
     load_config_file,
     method_settings,
@@ -22,9 +23,8 @@ from robustxlt.config import (
     training_settings,
     validate_config,
 )
-from robustxlt.methods import make_method
-from robustxlt.tasks import get_task
-from robustxlt.training import TrainingSettings
+from robustxlt.training.loop import TrainingSettings
+from robustxlt.training.methods import make_method
 
 # The same 1,000 generated files per reader on every run (derandomized), so CI is repeatable; run with
 # `--hypothesis-seed=N` and without derandomize to explore further (four such seeds passed).
@@ -55,7 +55,7 @@ def tsv_files(draw) -> bytes:
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(data=tsv_files(), name=st.sampled_from(["test-de.tsv", "train-en.tsv"]))
 def test_the_local_tsv_reader_returns_pairs_or_names_file_and_line(data, name):
-    from robustxlt.sources import read_local_tsv
+    from robustxlt.data.sources import read_local_tsv
 
     path = SCRATCH / name
     path.write_bytes(data)

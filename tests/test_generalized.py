@@ -5,8 +5,8 @@ and counted, gross misalignment refused."""
 import json
 
 import pytest
-from robustxlt.canonical import DataError, Pair, read_pairs, write_pairs
-from robustxlt.generalized import language_pairs, write_generalized_pairs
+from robustxlt.data.canonical import DataError, Pair, read_pairs, write_pairs
+from robustxlt.data.generalized import language_pairs, write_generalized_pairs
 
 LANGS = ["en", "de", "ja"]
 

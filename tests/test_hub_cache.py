@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.canonical import DataError, read_manifest, read_pairs
-from robustxlt.data import prepare_task_data
-from robustxlt.tasks import get_task
+from robustxlt.data.canonical import DataError, read_manifest, read_pairs
+from robustxlt.data.prepare import prepare_task_data
+from robustxlt.data.tasks import get_task
 
 PAWSX = get_task("pawsx")
 
@@ -73,7 +73,7 @@ def pawsx_rows() -> dict:
 
 
 def test_hub_data_comes_from_a_filled_datasets_cache_offline(tmp_path):
-    from robustxlt.preflight import check_hub_access
+    from robustxlt.pipeline.preflight import check_hub_access
 
     cache = fill_datasets_cache(tmp_path / "cache", PAWSX, pawsx_rows())
     config = {"cache_dir": str(cache), "tasks": {"pawsx": {"source": "hub", "languages": ["en", "de"]}}, "models": {}}

@@ -3,8 +3,8 @@ raises the loss like one at the embeddings."""
 
 import pytest
 import torch
-from robustxlt.injection import classification_head, loss_functions
-from robustxlt.perturbation import ascent_step, project
+from robustxlt.models.perturbation import ascent_step, project
+from robustxlt.training.injection import classification_head, loss_functions
 
 
 def tiny_classifier(model_type: str, seed: int = 0):

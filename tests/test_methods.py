@@ -5,8 +5,8 @@ import json
 
 import pytest
 import torch
-from robustxlt.methods import make_method
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.training.loop import TrainingSettings, fine_tune
+from robustxlt.training.methods import make_method
 from safetensors.torch import load_file
 
 SETTINGS = TrainingSettings(

@@ -2,9 +2,9 @@ import json
 import time
 
 import pytest
-from robustxlt.canonical import read_manifest, read_pairs
-from robustxlt.data import prepare_task_data
-from robustxlt.models import ModelUnavailableError, describe_model, prepare_model
+from robustxlt.data.canonical import read_manifest, read_pairs
+from robustxlt.data.prepare import prepare_task_data
+from robustxlt.models.loading import ModelUnavailableError, describe_model, prepare_model
 
 
 def test_hub_model_offline_fails_fast_and_says_how_to_get_it(tmp_path):
@@ -37,7 +37,7 @@ def fill_hub_cache(cache, model_id, files_dir, revision="main", commit="01234567
 
 
 def test_a_hub_model_comes_from_a_filled_cache_offline(tiny_model_dir, tmp_path):
-    from robustxlt.preflight import check_hub_access, hub_model_cached
+    from robustxlt.pipeline.preflight import check_hub_access, hub_model_cached
 
     cache = fill_hub_cache(tmp_path / "cache", "org/tiny-bert", tiny_model_dir)
     assert hub_model_cached("org/tiny-bert", "main", cache) and not hub_model_cached("org/tiny-bert", "v2", cache)

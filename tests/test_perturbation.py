@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from robustxlt.perturbation import ascent_step, init_delta, mean_token_norm, project, sample_noise
+from robustxlt.models.perturbation import ascent_step, init_delta, mean_token_norm, project, sample_noise
 
 SHAPES = [(1, 1, 1), (1, 5, 3), (2, 7, 16), (4, 3, 32), (3, 11, 64)]
 NORMS = ["l2", "linf"]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 import torch
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.training.loop import TrainingSettings, fine_tune
 from safetensors.torch import load_file
 
 SETTINGS = TrainingSettings(
@@ -30,7 +30,7 @@ RUN = {"task": "topic", "model": "tiny", "method": "baseline", "seed": 3}
 TRAIN = """
 import json, sys
 from pathlib import Path
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.training.loop import TrainingSettings, fine_tune
 model, data, out, log, settings = sys.argv[1:]
 fine_tune(Path(model), Path(data), Path(out), Path(log), TrainingSettings(**json.loads(settings)), seed=3,
           run=json.loads('{run}'))
@@ -80,7 +80,7 @@ def test_a_saved_state_of_other_settings_or_unreadable_is_ignored(tiny_model_dir
     out, log_file = tmp_path / "checkpoint", tmp_path / "log.jsonl"
     reference = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
     # Keep a state of step 10 by saving it under another name before the run removes it.
-    from robustxlt import training
+    from robustxlt.training import loop as training
 
     saved = {}
     original = training.save_state
@@ -124,7 +124,7 @@ def test_saving_the_state_changes_nothing_in_the_run(tiny_model_dir, tiny_task_d
 def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypatch):
     import socket
 
-    from robustxlt import recovery
+    from robustxlt.pipeline import recovery
 
     monkeypatch.chdir(tmp_path)
     locks = tmp_path / ".snakemake" / "locks"

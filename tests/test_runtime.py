@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from robustxlt.runtime import attention_implementation, autocast, cpu_has_native_bf16, resolve_precision
+from robustxlt.models.runtime import attention_implementation, autocast, cpu_has_native_bf16, resolve_precision
 
 AMX = "processor\t: 0\nflags\t\t: fpu sse avx512f amx_bf16 amx_tile\n"
 AVX512_BF16 = "flags\t\t: fpu avx512f avx512_bf16\n"
@@ -18,9 +18,9 @@ def test_native_bf16_is_detected_from_cpu_flags_not_guessed():
 def test_auto_precision_follows_the_hardware(monkeypatch):
     cpu = torch.device("cpu")
     assert resolve_precision("fp32", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
-    monkeypatch.setattr("robustxlt.runtime.cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr("robustxlt.models.runtime.cpu_has_native_bf16", lambda: True)
     assert resolve_precision("auto", cpu) == "bf16"
-    monkeypatch.setattr("robustxlt.runtime.cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr("robustxlt.models.runtime.cpu_has_native_bf16", lambda: False)
     assert resolve_precision("auto", cpu) == "fp32"
     with pytest.raises(ValueError, match="fp16"):
         resolve_precision("fp16", cpu)

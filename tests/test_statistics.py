@@ -5,17 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from robustxlt.lexical_overlap import REFERENCE_MODEL
-from robustxlt.statistics import (
+from robustxlt.analysis.statistics import (
     CORRELATION_COLUMNS,
     IMPROVEMENT_COLUMNS,
     correlations,
-    decode_outcomes,
-    encode_outcomes,
     improvements,
     read_metrics,
     seed_summary,
 )
+from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
+from robustxlt.evaluation.outcomes import decode_outcomes, encode_outcomes
 
 
 def metrics_frame(runs: dict[tuple[str, int, str, str], np.ndarray], task: str = "t", model: str = "m") -> pd.DataFrame:

@@ -7,8 +7,9 @@ import os
 import time
 
 import pandas as pd
-from robustxlt.summary import REPORT_COMMAND, print_summary, write_summary
-from robustxlt.tables import load_results, write_tables
+from robustxlt.analysis.summary import REPORT_COMMAND, print_summary, write_summary
+from robustxlt.analysis.tables.registry import write_tables
+from robustxlt.analysis.tables.results import load_results
 from test_tables import KINDS, PAWSX, write_synthetic
 
 
@@ -61,3 +62,13 @@ def test_the_summary_is_printed_only_when_current(tmp_path, capsys):
     os.utime(metrics, (later, later))  # metrics newer than the summary: a stale answer is not shown
     print_summary(summary, metrics)
     assert capsys.readouterr().err == ""
+
+
+def test_runs_cut_short_are_flagged_with_the_advice(tmp_path):
+    table, _ = _standard_table(tmp_path)
+    numbers = pd.read_csv(table, dtype={"not_converged_seeds": str})
+    numbers.loc[numbers.row == "rs-rp", "not_converged_seeds"] = "1 3"
+    numbers.to_csv(table, index=False)
+    text = write_summary({("pawsx", "m"): table}, "custom", tmp_path / "summary.md")
+    (flag,) = [line for line in text.splitlines() if line.startswith("- ‡")]
+    assert "rs-rp: not converged on seed 1 3" in flag and "raise training.epochs" in flag

@@ -5,8 +5,8 @@ import json
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.config import ConfigError, method_settings, validate_config
-from robustxlt.sweep import SWEEPABLE, base_method, choose, select_strength, strength_label, variants
+from robustxlt.pipeline.config import ConfigError, method_settings, validate_config
+from robustxlt.training.sweep import SWEEPABLE, base_method, choose, select_strength, strength_label, variants
 
 
 def test_a_list_makes_one_variant_per_value_and_a_scalar_none():

@@ -14,10 +14,18 @@ from pathlib import Path
 
 import datasets
 import pytest
-from robustxlt import tasks
-from robustxlt.canonical import DataError, Pair, read_manifest, read_pairs, sha256_file, write_manifest, write_pairs
-from robustxlt.sources import convert_hub_split, prepare_from_hub, prepare_from_local
-from robustxlt.tasks import PAWSX, XNLI, get_task, task_from_spec
+from robustxlt.data import tasks
+from robustxlt.data.canonical import (
+    DataError,
+    Pair,
+    read_manifest,
+    read_pairs,
+    sha256_file,
+    write_manifest,
+    write_pairs,
+)
+from robustxlt.data.sources import convert_hub_split, prepare_from_hub, prepare_from_local
+from robustxlt.data.tasks import PAWSX, XNLI, get_task, task_from_spec
 
 SHA = re.compile(r"[0-9a-f]{40}")
 
@@ -42,7 +50,7 @@ def test_registry_has_pawsx_and_xnli_as_in_the_paper():
 
 
 def test_registry_includes_the_embedded_task_from_its_spec():
-    from robustxlt.embedded_benchmark import SPEC
+    from robustxlt.data.embedded_benchmark import SPEC
 
     embedded = get_task(SPEC["name"])
     assert embedded.hub_id is None and embedded.languages[0] == "en"
@@ -50,9 +58,9 @@ def test_registry_includes_the_embedded_task_from_its_spec():
 
 
 def test_task_from_spec_with_a_stand_in_module(monkeypatch):
-    stand_in = types.ModuleType("robustxlt.embedded_benchmark")
+    stand_in = types.ModuleType("robustxlt.data.embedded_benchmark")
     stand_in.SPEC = {"name": "proxy", "languages": ["en", "de"], "labels": ["no", "yes"], "description": "stand-in"}
-    monkeypatch.setitem(sys.modules, "robustxlt.embedded_benchmark", stand_in)
+    monkeypatch.setitem(sys.modules, "robustxlt.data.embedded_benchmark", stand_in)
     monkeypatch.setattr(tasks, "_REGISTRY", None)
     proxy = get_task("proxy")
     assert (proxy.languages, proxy.labels, proxy.hub_id, proxy.eval_every) == (("en", "de"), ("no", "yes"), None, 500)
@@ -102,7 +110,7 @@ def test_canonical_round_trip_cleans_tabs_and_newlines(tmp_path):
 
 
 def test_row_ids_round_trip_and_plain_tuples_are_written_too(tmp_path):
-    from robustxlt.canonical import write_split_files
+    from robustxlt.data.canonical import write_split_files
 
     with_ids = [Pair("a", "b", 1, "p-1"), Pair("NS", "NS", 0, "p-2")]
     write_pairs(tmp_path / "ids.tsv", with_ids)
@@ -323,7 +331,7 @@ def test_canonical_files_get_ordinary_permissions(tmp_path):
     import os
     import stat
 
-    from robustxlt.canonical import Pair, write_pairs
+    from robustxlt.data.canonical import Pair, write_pairs
 
     write_pairs(tmp_path / "train-en.tsv", [Pair("a", "b", 0)])
     umask = os.umask(0)

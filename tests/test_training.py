@@ -4,9 +4,9 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
-from robustxlt.statistics import decode_outcomes
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.evaluation.outcomes import decode_outcomes
+from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
+from robustxlt.training.loop import TrainingSettings, fine_tune
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
@@ -62,7 +62,7 @@ def test_training_learns_the_fixture_task(trained, tiny_task_dir, tmp_path):
 def test_test_sets_tokenised_once_per_task_give_the_same_results_and_stale_ones_are_refused(
     trained, tiny_model_dir, tiny_task_dir, tmp_path
 ):
-    from robustxlt.evaluation import encode_test_sets
+    from robustxlt.evaluation.zero_shot import encode_test_sets
 
     out, _, _ = trained
     source = tmp_path / "test-xx.tsv"
@@ -105,7 +105,7 @@ def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_
 
 
 def test_interrupted_training_leaves_no_checkpoint(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
-    import robustxlt.training as training
+    import robustxlt.training.loop as training
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -161,7 +161,7 @@ def test_max_length_beyond_the_model_positions_is_refused_before_training(tiny_m
 
 
 def test_a_constant_classifier_is_flagged_collapsed(trained, tiny_task_dir, tmp_path):
-    from robustxlt.evaluation import collapsed
+    from robustxlt.models.prediction import collapsed
 
     assert collapsed(np.array([1, 1, 1])) and not collapsed(np.array([1, 0, 1])) and not collapsed(np.array([0]))
     out, log_file, summary = trained
@@ -210,7 +210,7 @@ def test_frozen_bottom_layers_do_not_move_and_the_top_does(tiny_model_dir, tiny_
 def test_the_checkpoint_holds_the_best_dev_step_weights(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
     """The best step's weights are kept in memory and written once at the end: the checkpoint has the weights of
     the best dev step, not the last step's."""
-    import robustxlt.training as training
+    import robustxlt.training.loop as training
 
     snapshots, original = {}, training.evaluate_dev
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO
-from robustxlt.config import method_variants, validate_config
+from robustxlt.pipeline.config import method_variants, validate_config
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -95,7 +95,7 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
     metrics = pd.read_csv(tmp_path / "results" / "metrics.csv")
     runs = metrics[metrics.model == "e5small"]
-    from robustxlt.tasks import get_task
+    from robustxlt.data.tasks import get_task
 
     languages = list(get_task("sameapp").languages)
     standard = runs[(runs.lang1 == runs.lang2) & (runs.method == "baseline")]
@@ -251,7 +251,7 @@ def test_the_paper_tiny_preset_runs_end_to_end(tmp_path):
     """The paper's tasks, methods (both injection points) and model families, with tiny stand-ins: every
     run trains and evaluates, the generalized grid drops the data's quirks and says so, and the paper-layout
     tables carry the published rows and say that ours come from stand-ins."""
-    from robustxlt.tasks import get_task
+    from robustxlt.data.tasks import get_task
 
     preset = REPO / "presets/paper-tiny.yaml"
     result = snakemake("--cores", "2", "--configfile", str(preset), workdir=tmp_path, timeout=1800)
@@ -310,8 +310,8 @@ def local_pawsx_preset(tmp_path: Path, source: Path) -> Path:
 
 
 def test_an_edited_added_or_removed_local_source_file_reruns_preparation(tmp_path):
-    from robustxlt.canonical import read_pairs
-    from robustxlt.tasks import get_task
+    from robustxlt.data.canonical import read_pairs
+    from robustxlt.data.tasks import get_task
 
     source = tmp_path / "pawsx"
     source.mkdir()

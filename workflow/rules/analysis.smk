@@ -54,73 +54,7 @@ rule render:
         distances=ancient(rules.distances.output.distances),
         selection=ancient(rules.aggregate.output.selection),
     output:
-        standard=report(
-            "results/tables/{task}_{model}_standard.csv",
-            caption="../report/standard.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        improvements=report(
-            "results/tables/{task}_{model}_improvements.csv",
-            caption="../report/improvements.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        generalized=report(
-            "results/tables/{task}_{model}_generalized.csv",
-            caption="../report/generalized.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        generalized_pairs=report(
-            "results/tables/{task}_{model}_generalized_pairs.csv",
-            caption="../report/generalized_pairs.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        costs=report(
-            "results/tables/{task}_{model}_costs.csv",
-            caption="../report/costs.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        correlations=report(
-            "results/tables/{task}_{model}_correlations.csv",
-            caption="../report/correlations.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        distance=report(
-            "results/figures/{task}_{model}_distance.png",
-            caption="../report/distance.rst",
-            category="Figures",
-            subcategory="{task} / {model}",
-        ),
-        accuracy=report(
-            "results/figures/{task}_{model}_accuracy.png",
-            caption="../report/accuracy.rst",
-            category="Figures",
-            subcategory="{task} / {model}",
-        ),
-        generalized_accuracy=report(
-            "results/figures/{task}_{model}_generalized_accuracy.png",
-            caption="../report/generalized_accuracy.rst",
-            category="Figures",
-            subcategory="{task} / {model}",
-        ),
-        generalized_improvement=report(
-            "results/figures/{task}_{model}_generalized_improvement.png",
-            caption="../report/generalized_improvement.rst",
-            category="Figures",
-            subcategory="{task} / {model}",
-        ),
-        selection=report(
-            "results/tables/{task}_{model}_selection.csv",
-            caption="../report/selection.rst",
-            category="Tables",
-            subcategory="{task} / {model}",
-        ),
-        unreported=UNREPORTED_RENDERINGS,
+        **render_outputs(),
     log:
         "results/logs/render/{task}_{model}.log",
     conda:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from snakemake.resources import Resource
 
-from robustxlt.config import (
+from robustxlt.pipeline.config import (
     generalized_languages,
     method_settings,
     method_variants,
@@ -15,13 +15,15 @@ from robustxlt.config import (
     training_settings,
     validate_config,
 )
-from robustxlt.figures import FIGURE_FORMATS, FIGURES
-from robustxlt.generalized import language_pairs, pair_file_name, result_name
-from robustxlt.preflight import check_hub_access, check_sources, local_dir
-from robustxlt.published import paper_model
-from robustxlt.sweep import chosen_variant
-from robustxlt.tasks import get_task
-from robustxlt.tables import TABLE_FORMATS, TABLES
+from robustxlt.analysis.figures import FIGURE_FORMATS, FIGURES
+from robustxlt.data.generalized import language_pairs, pair_file_name, result_name
+from robustxlt.data.origins import local_dir
+from robustxlt.pipeline.preflight import check_hub_access, check_sources
+from robustxlt.training.kinds import KINDS
+from robustxlt.analysis.published import paper_model
+from robustxlt.training.sweep import chosen_variant
+from robustxlt.data.tasks import get_task
+from robustxlt.analysis.tables.registry import TABLE_FORMATS, TABLES
 
 
 def cap_cores_at_machine():
@@ -192,19 +194,34 @@ def training_inputs(wildcards):
         "model": f"resources/models/{wildcards.model}",
     }
     method = method_settings(config, wildcards.task, wildcards.method)
-    if method["kind"] == "synonym_augmentation":
+    if KINDS[method["kind"]].trains_on_augmented_data:
         inputs["train"] = AUGMENTED_TRAIN.format(
             task=wildcards.task, method=wildcards.method, seed=wildcards.seed
         )
     return inputs
 
 
-# The renderings of one (task, model) that the report leaves out: Markdown and LaTeX tables, PDF figures.
-UNREPORTED_RENDERINGS = [
-    f"results/tables/{{task}}_{{model}}_{name}.{ext}"
-    for name in TABLES
-    for ext in ("md", "tex")
-] + [f"results/figures/{{task}}_{{model}}_{name}.pdf" for name in FIGURES]
+def render_outputs():
+    """The render rule's named outputs, one per table and figure of a (task, model): the table's CSV or the
+    figure's PNG in the report (caption: workflow/report/{name}.rst), and as `unreported` the other renderings
+    (Markdown and LaTeX tables, PDF figures)."""
+    assert not set(TABLES) & set(FIGURES), "a table and a figure share a name"
+    reported = {
+        name: report(
+            f"results/{kind}/{{task}}_{{model}}_{name}.{ext}",
+            caption=f"../report/{name}.rst",
+            category=kind.capitalize(),
+            subcategory="{task} / {model}",
+        )
+        for kind, names, ext in (("tables", TABLES, "csv"), ("figures", FIGURES, "png"))
+        for name in names
+    }
+    unreported = [
+        f"results/tables/{{task}}_{{model}}_{name}.{ext}"
+        for name in TABLES
+        for ext in ("md", "tex")
+    ] + [f"results/figures/{{task}}_{{model}}_{name}.pdf" for name in FIGURES]
+    return {**reported, "unreported": unreported}
 
 
 def rendered_files():

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.aggregate import collect_metrics, collect_selections
-from robustxlt.runtime import log_job_to
+from robustxlt.analysis.aggregate import collect_metrics, collect_selections
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 collect_metrics(

@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from robustxlt.augmentation import augment_file
-from robustxlt.methods import make_method
-from robustxlt.runtime import log_job_to
+from robustxlt.augmentation.substitution import augment_file
+from robustxlt.pipeline.jobs import log_job_to
+from robustxlt.training.methods import make_method
 
 log_job_to(snakemake.log[0])
 method = make_method(snakemake.params.method)

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.evaluation import EvaluationSet, encode_test_sets
-from robustxlt.runtime import log_job_to
+from robustxlt.evaluation.zero_shot import EvaluationSet, encode_test_sets
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 encode_test_sets(

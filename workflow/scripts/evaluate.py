@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from robustxlt.canonical import read_manifest
-from robustxlt.evaluation import EvaluationSet, zero_shot_accuracy
-from robustxlt.generalized import result_name
-from robustxlt.runtime import log_job_to
+from robustxlt.data.canonical import read_manifest
+from robustxlt.data.generalized import result_name
+from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 wildcards = snakemake.wildcards

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.generalized import write_generalized_pairs
-from robustxlt.runtime import log_job_to
+from robustxlt.data.generalized import write_generalized_pairs
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 write_generalized_pairs(

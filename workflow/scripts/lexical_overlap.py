@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.lexical_overlap import lexical_overlap_metrics
-from robustxlt.runtime import log_job_to
+from robustxlt.evaluation.lexical_overlap import lexical_overlap_metrics
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 lexical_overlap_metrics(

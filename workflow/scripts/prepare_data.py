@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.data import prepare_task_data
-from robustxlt.runtime import log_job_to
+from robustxlt.data.prepare import prepare_task_data
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 prepare_task_data(

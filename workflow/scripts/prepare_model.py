@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.models import prepare_model
-from robustxlt.runtime import log_job_to
+from robustxlt.models.loading import prepare_model
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 prepare_model(

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.figures import render_all
-from robustxlt.runtime import log_job_to
+from robustxlt.analysis.render import render_all
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 render_all(

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.runtime import log_job_to
-from robustxlt.sweep import select_strength
+from robustxlt.pipeline.jobs import log_job_to
+from robustxlt.training.sweep import select_strength
 
 log_job_to(snakemake.log[0])
 select_strength(

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.runtime import log_job_to
-from robustxlt.summary import write_summary
+from robustxlt.analysis.summary import write_summary
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 write_summary(

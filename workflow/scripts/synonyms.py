@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from robustxlt.runtime import log_job_to
-from robustxlt.synonyms import build_synonym_table
+from robustxlt.augmentation.synonyms import build_synonym_table
+from robustxlt.pipeline.jobs import log_job_to
 
 log_job_to(snakemake.log[0])
 build_synonym_table(

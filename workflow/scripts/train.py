@@ -1,8 +1,8 @@
 from pathlib import Path
 
-from robustxlt.methods import make_method
-from robustxlt.runtime import log_job_to
-from robustxlt.training import TrainingSettings, fine_tune
+from robustxlt.pipeline.jobs import log_job_to
+from robustxlt.training.loop import TrainingSettings, fine_tune
+from robustxlt.training.methods import make_method
 
 log_job_to(snakemake.log[0])
 wildcards = snakemake.wildcards

@@ -1,0 +1,208 @@
+"""Zero-shot evaluation: accuracy of a fine-tuned checkpoint on each language's and language pair's test set."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from robustxlt.data.canonical import placeholder_rows, read_pairs, sha256_file
+from robustxlt.data.generalized import result_name
+from robustxlt.evaluation.outcomes import encode_outcomes
+from robustxlt.models.batching import (
+    EncodedPairs,
+    encode_pairs,
+    load_encoded,
+    save_encoded,
+)
+from robustxlt.models.prediction import Smoothing, accuracy, collapsed, predict
+from robustxlt.models.runtime import (
+    attention_implementation,
+    configure_threads,
+    resolve_precision,
+    select_device,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class EvaluationSet:
+    """One test file of a run's evaluation: the standard setting (lang1 == lang2) or a generalized pair.
+
+    `encoded`: the file's token ids as written by encode_test_sets (once per task and model, shared by every
+    run), or None to tokenise `path` here.
+    """
+
+    lang1: str
+    lang2: str
+    path: Path
+    encoded: Path | None = None
+    # Rows of the source test sets left out of this generalized pair (placeholder, labels that differ, missing).
+    dropped_rows: int = 0
+
+    @property
+    def name(self) -> str:
+        return result_name(self.lang1, self.lang2)
+
+
+def encode_test_sets(model_dir: Path, test_sets: list[EvaluationSet], out_dir: Path, max_length: int) -> None:
+    """Tokenise every test set of a task once for all runs of a model: `{name}.npz` per set in `out_dir`."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    meta = {"max_length": max_length}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for test_set in test_sets:
+        data = encode_pairs(tokenizer, read_pairs(test_set.path), max_length)
+        source = {"source": str(test_set.path), "source_sha256": sha256_file(test_set.path)}
+        save_encoded(out_dir / f"{test_set.name}.npz", data, {**meta, **source})
+        log.info("%s: %d pairs tokenised", test_set.name, len(data))
+
+
+SPOT_CHECKED = 16
+
+
+def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> tuple[EncodedPairs, int]:
+    """The test set's token ids: from its encoded file, or tokenised here. An encoded file is refused if it was
+    written from another source file (sha256) or max_length, or if the run's tokenizer gives other ids for its
+    first pairs (a spot check: hashing a 250k-word tokenizer would cost more than tokenising every test set).
+    Also returns how many of its pairs hold a placeholder sentence (scored, as in XTREME, and reported)."""
+    pairs = read_pairs(test_set.path)
+    if test_set.encoded is None:
+        return encode_pairs(tokenizer, pairs, max_length), placeholder_rows(pairs)
+    data, meta = load_encoded(test_set.encoded)
+    stale = [
+        key
+        for key, value in {"source_sha256": sha256_file(test_set.path), "max_length": max_length}.items()
+        if meta.get(key) != value
+    ]
+    if encode_pairs(tokenizer, pairs[:SPOT_CHECKED], max_length).input_ids != data.input_ids[:SPOT_CHECKED]:
+        stale.append("tokenizer")
+    if stale:
+        raise ValueError(
+            f"{test_set.encoded} was tokenised with another {', '.join(stale)} than this run's "
+            f"({test_set.path}, max_length {max_length}, the checkpoint's tokenizer): delete it and rerun "
+            "so that encode_test_sets writes it anew"
+        )
+    return data, placeholder_rows(pairs)
+
+
+def evaluate_test_set(
+    model: torch.nn.Module,
+    tokenizer,
+    training_summary: dict,
+    test_set: EvaluationSet,
+    batch_size: int,
+    smoothing: dict | None,
+    precision: str = "fp32",
+) -> tuple[dict, dict[str, np.ndarray], list[int]]:
+    """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
+    data, placeholders = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
+    predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
+    columns = {"prediction": predictions}
+    result = {
+        "lang1": test_set.lang1,
+        "lang2": test_set.lang2,
+        "accuracy": accuracy(predictions, data.labels),
+        # One predicted class for every example: a constant classifier, whatever its accuracy says.
+        "collapsed": collapsed(predictions),
+        "n": len(data),
+        "placeholder_rows": placeholders,
+        "dropped_rows": test_set.dropped_rows,
+        # Per-example correctness, paired across runs (same rows, same order): the bootstrap's input.
+        "outcomes": encode_outcomes(predictions == np.asarray(data.labels, dtype=np.int64)),
+    }
+    if smoothing and smoothing["draws"] > 0:
+        vote = Smoothing(
+            draws=smoothing["draws"],
+            sigma=smoothing["sigma"] * training_summary["embedding_unit"],
+            distribution=smoothing["distribution"],
+            seed=training_summary["seed"],
+        )
+        columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote, precision)
+        result["smoothed_accuracy"] = accuracy(columns["smoothed_prediction"], data.labels)
+        result["smoothing"] = {**smoothing, "sigma_absolute": vote.sigma}
+    return result, columns, data.labels
+
+
+def zero_shot_accuracy(
+    checkpoint: Path,
+    test_sets: list[EvaluationSet],
+    out_dir: Path,
+    run: dict,
+    batch_size: int = 64,
+    threads: int = 1,
+    smoothing: dict | None = None,
+    precision: str = "auto",
+) -> list[dict]:
+    """Evaluate `checkpoint` on every test set, loading it once; write `{name}.json` (accuracy, n, outcomes,
+    run keys, which model and data) and `{name}.predictions.tsv` per test set into `out_dir`.
+
+    With `smoothing` ({"draws": n, "sigma": s, "distribution": d}, n > 0; σ in units of the checkpoint's mean
+    token-embedding norm) the smoothed prediction's accuracy is reported beside the plain one. The files are
+    assembled in `out_dir`.partial and moved into place together, so an interrupted job leaves no results.
+    """
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    configure_threads(threads)
+    device = select_device()
+    precision = resolve_precision(precision, device)
+    training_summary = json.loads((Path(checkpoint) / "robustxlt_training.json").read_text())
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, attn_implementation=attention_implementation(device, precision)
+    ).to(device)
+    out_dir = Path(out_dir)
+    partial = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    results = []
+    for test_set in test_sets:
+        started = time.perf_counter()
+        result, columns, labels = evaluate_test_set(
+            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision
+        )
+        result = {
+            **run,
+            **result,
+            "test_file": str(test_set.path),
+            "seconds": time.perf_counter() - started,
+            "train_precision": training_summary.get("precision", "fp32"),
+            # Whether English dev had stopped improving when training ended (robustxlt.training.converged).
+            "converged": training_summary.get("converged"),
+            "best_step": training_summary.get("best_step"),
+            "steps_trained": training_summary.get("steps_trained"),
+            "eval_precision": precision,
+            "model_description": training_summary["model_description"],
+            "data_description": training_summary["data_description"],
+        }
+        rows = zip(*columns.values(), labels)
+        _write_atomic(
+            partial / f"{test_set.name}.predictions.tsv",
+            "\t".join(["index", *columns, "label"])
+            + "\n"
+            + "".join("\t".join(map(str, (i, *row))) + "\n" for i, row in enumerate(rows)),
+        )
+        _write_atomic(partial / f"{test_set.name}.json", json.dumps(result, indent=2) + "\n")
+        log.info(
+            "%s: accuracy %.4f on %d pairs (%.1f s)", test_set.name, result["accuracy"], result["n"], result["seconds"]
+        )
+        results.append(result)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+    return results

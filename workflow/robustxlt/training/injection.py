@@ -1,0 +1,94 @@
+"""Where δ enters the model: the input word embeddings (the default) or the encoder's last hidden states.
+
+Either way a method sees the same two closures over one batch: `embed()` gives the tensor δ is added to
+(attached to the graph, so the update also trains what produced it) and `loss_of(X)` the loss with X in
+its place (`loss_of(None)` is the clean loss from the token ids). At the last hidden states only the
+classification head lies between δ and the loss, so PGD's ascent steps there cost almost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from robustxlt.models.batching import EncodedPairs, iterate_batches, sorted_batches
+from robustxlt.models.runtime import autocast, evaluation_mode
+
+INJECTION_POINTS = ("embeddings", "hidden")
+LossOf = Callable[[torch.Tensor | None], torch.Tensor]
+Embed = Callable[[], torch.Tensor]
+
+
+def classification_head(model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The logits as a function of the encoder's last hidden states, for the heads that have one such split."""
+    model_type = model.config.model_type
+    if model_type == "bert":  # pooler on the first token, dropout, linear classifier
+        return lambda hidden: model.classifier(model.dropout(model.base_model.pooler(hidden)))
+    if model_type in ("roberta", "xlm-roberta"):  # the head reads the first token itself
+        return model.classifier
+    raise ValueError(
+        f"injection 'hidden' supports BERT and (XLM-)RoBERTa classifiers, not model_type {model_type!r}; "
+        "set the method's injection to 'embeddings'"
+    )
+
+
+def loss_functions(
+    model: torch.nn.Module,
+    batch: dict[str, torch.Tensor],
+    device: torch.device,
+    injection: str = "embeddings",
+    precision: str = "fp32",
+) -> tuple[LossOf, Embed]:
+    """The batch's loss as a function of the tensor δ is added to, and that tensor (`precision` resolved:
+    fp32 or bf16 autocast)."""
+    without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
+
+    def clean_loss() -> torch.Tensor:
+        with autocast(device, precision):
+            return model(**batch).loss
+
+    if injection == "embeddings":
+
+        def loss_of(embeds: torch.Tensor | None) -> torch.Tensor:
+            if embeds is None:
+                return clean_loss()
+            with autocast(device, precision):
+                return model(inputs_embeds=embeds, **without_ids).loss
+
+        def embed() -> torch.Tensor:
+            return model.get_input_embeddings()(batch["input_ids"])
+
+        return loss_of, embed
+    if injection == "hidden":
+        head = classification_head(model)
+        inputs = {k: v for k, v in batch.items() if k != "labels"}
+
+        def loss_of(hidden: torch.Tensor | None) -> torch.Tensor:
+            if hidden is None:
+                return clean_loss()
+            with autocast(device, precision):
+                return F.cross_entropy(head(hidden).float(), batch["labels"])
+
+        def embed() -> torch.Tensor:
+            with autocast(device, precision):
+                return model.base_model(**inputs).last_hidden_state
+
+        return loss_of, embed
+    raise ValueError(f"unknown injection point {injection!r}; expected one of {INJECTION_POINTS}")
+
+
+def mean_hidden_norm(model: torch.nn.Module, data: EncodedPairs, batch_size: int, pad_token_id: int) -> float:
+    """Mean ℓ2 norm of the last hidden state over the real (non-padding) tokens of `data`: the unit of ε and σ
+    at the hidden states, measured on the pretrained encoder in eval mode."""
+    device = next(model.parameters()).device
+    total, tokens = 0.0, 0
+    with evaluation_mode(model), torch.no_grad():
+        for _, batch in iterate_batches(data, sorted_batches(data.lengths(), batch_size), pad_token_id, device):
+            batch.pop("labels")
+            hidden = model.base_model(**batch).last_hidden_state.double()
+            mask = batch["attention_mask"].bool()
+            total += float(torch.linalg.vector_norm(hidden, dim=-1)[mask].sum())
+            tokens += int(mask.sum())
+    return total / tokens

@@ -1,0 +1,56 @@
+"""A run's training settings and their documented defaults, without torch: the rules, the preflight and the
+training job all read them from here, so a key the configuration leaves out means the same default everywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Optimisation settings; the defaults are the paper's mBERT recipe (docs/paper-choices.md)."""
+
+    learning_rate: float = 2e-5
+    # The budget, in passes over the (augmented) English training set; max_steps caps it in optimizer steps.
+    epochs: float = 3.0
+    max_steps: int | None = None
+    # Stop once English dev has not improved by more than the threshold (accuracy, a fraction) for this many
+    # consecutive evaluations (None: train the whole budget, as the paper does); the best checkpoint is kept.
+    early_stopping_patience: int | None = None
+    early_stopping_threshold: float = 0.0
+    batch_size: int = 8
+    gradient_accumulation: int = 4
+    max_length: int = 128
+    eval_every: int = 500
+    warmup_ratio: float = 0.0
+    weight_decay: float = 0.0
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float = 1.0
+    freeze_word_embeddings: bool = False
+    # Freeze the embedding layer and the bottom N transformer layers (0: none): the backward pass stops there.
+    freeze_layers: int = 0
+    eval_batch_size: int = 64
+    length_group_size: int = 50
+    log_every: int = 10
+    # auto: bf16 autocast where the device computes bf16 natively (models.runtime.resolve_precision), else fp32.
+    precision: str = "auto"
+    # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
+    save_every: int | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainingSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        """Optimizer steps of the budget: `epochs` passes, capped at `max_steps`."""
+        steps = math.ceil(self.epochs * steps_per_epoch)
+        return min(steps, self.max_steps) if self.max_steps else steps
