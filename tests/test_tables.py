@@ -3,9 +3,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from robustxlt.published import PUBLISHED, paper_model, published_rows
-from robustxlt.statistics import encode_outcomes
-from robustxlt.tables import latex_text, load_results, write_tables
+from robustxlt.analysis.published import PUBLISHED, paper_model, published_rows
+from robustxlt.analysis.tables.formatting import latex_text
+from robustxlt.analysis.tables.registry import write_tables
+from robustxlt.analysis.tables.results import load_results
+from robustxlt.evaluation.outcomes import encode_outcomes
 
 KINDS = {
     "baseline": "baseline",
@@ -139,12 +141,12 @@ def test_standard_table_has_languages_as_columns_mean_std_over_seeds_and_a_capti
     lines = text.splitlines()
     assert lines[0].startswith("**t / m: zero-shot accuracy, standard setting.**")
     assert "EMBEDDED PROXY" in lines[0] and "- Model: tiny model" in lines and "- Data: tiny data" in lines
-    assert "| method | en | de | avg | Δ avg excl. en [95% CI] | seeds |" in lines
-    assert "| baseline | 81.0 ± 1.4 | 71.0 ± 1.4 | 76.0 ± 1.4 | – | 2 |" in lines
+    assert "| method | en | de | avg | transfer gap (en − others) | Δ avg excl. en [95% CI] | seeds |" in lines
+    assert "| baseline | 81.0 ± 1.4 | 71.0 ± 1.4 | 76.0 ± 1.4 | 10.0 ± 0.0 | – | 2 |" in lines
     adv = next(line for line in lines if line.startswith("| adv |"))
-    assert adv.startswith("| adv | 91.0 ± 1.4 | 81.0 ± 1.4 | 86.0 ± 1.4 | +10.0 [")
+    assert adv.startswith("| adv | 91.0 ± 1.4 | 81.0 ± 1.4 | 86.0 ± 1.4 | 10.0 ± 0.0 | +10.0 [")
     assert adv.endswith("]* | 2 |")  # ten more of 100 right in every seed: the interval excludes 0
-    assert "| lexical overlap (no model) | 50.0 |  |  |  | – |" in lines
+    assert "| lexical overlap (no model) | 50.0 |  |  |  |  | – |" in lines
     assert "| paper:" not in text and "XTREME" not in text and "− paper" not in text
 
 
@@ -220,7 +222,7 @@ def test_published_rows_sit_beside_ours_only_when_asked(paper_run):
 def test_cells_the_paper_does_not_publish_stay_empty(paper_run):
     tables = _render(paper_run, "xlmr-large", name="xlmr")
     lines = (tables / "pawsx_m_standard.md").read_text().splitlines()
-    assert "| paper: RS-RP |  |  |  |  |  |  |  |  |  |  |" in lines
+    assert "| paper: RS-RP |  |  |  |  |  |  |  |  |  |  |  |" in lines
     assert any(line.startswith("| XTREME: XLM-R large (published) | 94.7 |") for line in lines)
     numbers = pd.read_csv(tables / "pawsx_m_standard.csv")
     assert numbers[numbers.row == "paper: RS-RP"].en_pct.isna().all()
@@ -272,7 +274,8 @@ def test_with_the_baseline_alone_the_tables_say_there_is_nothing_to_compare(tmp_
     metrics, distances = _two_language_metrics(tmp_path)
     render_tables(metrics, distances, tmp_path, "t", "m", ["baseline"], ["en", "de"])
     assert "No method other than the baseline" in (tmp_path / "t_m_improvements.md").read_text()
-    assert "| baseline | 81.0 ± 1.4 | 71.0 ± 1.4 | 76.0 ± 1.4 | – | 2 |" in (tmp_path / "t_m_standard.md").read_text()
+    standard = (tmp_path / "t_m_standard.md").read_text()
+    assert "| baseline | 81.0 ± 1.4 | 71.0 ± 1.4 | 76.0 ± 1.4 | 10.0 ± 0.0 | – | 2 |" in standard
     assert len(pd.read_csv(tmp_path / "t_m_correlations.csv")) == 0
 
 
@@ -290,3 +293,47 @@ def test_captions_report_placeholder_rows_and_rows_left_out_of_the_pairs(paper_r
     assert "Rows left out of each pair" in generalized_text and "12–14 per pair" in generalized_text
     # Data without such rows says nothing about them.
     assert "placeholder" not in (_render(paper_run, None, name="plain") / "pawsx_m_standard.md").read_text()
+
+
+def test_runs_cut_short_are_marked_and_named_with_their_seeds(tmp_path):
+    metrics, distances = _two_language_metrics(tmp_path)
+    table = pd.read_csv(metrics)
+    table["converged"] = (~((table.method == "adv") & (table.seed == 2))).astype(object)
+    table.loc[table.model == "lexical_overlap", "converged"] = None
+    table.to_csv(metrics, index=False)
+    render_tables(metrics, distances, tmp_path / "tables", "t", "m", ["baseline", "adv"], ["en", "de"])
+    text = (tmp_path / "tables" / "t_m_standard.md").read_text()
+    assert any(line.startswith("| adv ‡ |") for line in text.splitlines())
+    assert not any(line.startswith("| baseline ‡") for line in text.splitlines())
+    assert "‡: not converged" in text and "adv: seed 2" in text and "raise training.epochs" in text
+    numbers = pd.read_csv(tmp_path / "tables" / "t_m_standard.csv", dtype={"not_converged_seeds": str})
+    ours = numbers[numbers.row_type == "ours"].set_index("method")
+    assert ours.not_converged_seeds.fillna("").to_dict() == {"baseline": "", "adv": "2"}
+
+
+def test_the_selection_table_gives_standard_errors_and_doubts_a_choice_among_runs_cut_short(tmp_path):
+    metrics, distances = _two_language_metrics(tmp_path)
+    selection = tmp_path / "selection.csv"
+    rows = [
+        ("epsilon=0.01", 0.75, True, True, True),
+        ("epsilon=0.1", 0.74, False, False, True),
+        ("epsilon=1.0", 0.60, False, False, False),
+    ]
+    pd.DataFrame(
+        [
+            dict(task="t", model="m", method="adv", kind="adversarial", strength=s, variant=f"adv@{s}", seed=1,
+                 dev_accuracy=a, dev_examples=400, dev_standard_error=(a * (1 - a) / 400) ** 0.5, best_step=50,
+                 dev_collapsed=False, converged=conv, close_to_chosen=close, chosen=chosen)
+            for s, a, chosen, conv, close in rows
+        ]
+    ).to_csv(selection, index=False)  # fmt: skip
+    results = load_results(
+        metrics, distances, "t", "m", ["baseline", "adv"], KINDS, ["en", "de"], "embedded", None, 200, selection
+    )
+    write_tables(results, tmp_path / "tables")
+    lines = (tmp_path / "tables" / "t_m_selection.md").read_text().splitlines()
+    chosen = next(line for line in lines if "epsilon=0.01" in line)
+    close = next(line for line in lines if "epsilon=0.1 |" in line)
+    assert "75.0 ± 2.2" in chosen and "✓ (within 1 SE of another) ?" in chosen
+    assert "74.0 ± 2.2 ‡" in close and close.endswith("| within 1 SE |")
+    assert next(line for line in lines if "epsilon=1.0" in line).endswith("|  |")

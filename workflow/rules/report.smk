@@ -12,6 +12,11 @@ rule summary:
             for task in TASKS
             for model in MODELS
         ],
+        selection=[
+            f"results/tables/{task}_{model}_selection.csv"
+            for task in TASKS
+            for model in MODELS
+        ],
     output:
         summary=SUMMARY,
     log:

@@ -70,6 +70,9 @@ def read_metrics(path: Path) -> pd.DataFrame:
     metrics["outcomes"] = metrics["outcomes"].fillna("")  # an empty test set writes an empty field
     # Columns later versions added: a metrics.csv from an earlier run still renders.
     metrics["collapsed"] = as_bool(metrics.get("collapsed", pd.Series(index=metrics.index, dtype=object)))
+    # A run whose English dev was still improving when it ended (an empty cell: not a run, or not recorded).
+    converged = metrics.get("converged", pd.Series(index=metrics.index, dtype=object))
+    metrics["not_converged"] = converged.map(lambda value: str(value).lower() == "false").astype(bool)
     metrics["strength"] = (
         metrics.get("strength", pd.Series(index=metrics.index, dtype=object)).astype(object).fillna("")
     )

@@ -100,6 +100,24 @@ def collapse_note(results: Results) -> str:
     )
 
 
+NOT_CONVERGED = "‡"  # marks a method with a seed whose training ended while English dev was still improving
+
+
+def convergence_mark(results: Results, method: str) -> str:
+    return f" {NOT_CONVERGED}" if results.not_converged(method) else ""
+
+
+def convergence_note(results: Results) -> str:
+    flagged = {m: results.not_converged(m) for m in results.methods if results.not_converged(m)}
+    if not flagged:
+        return ""
+    seeds = "; ".join(f"{m}: seed {', '.join(map(str, s))}" for m, s in flagged.items())
+    return (
+        f"{NOT_CONVERGED}: not converged, the best checkpoint was the last English dev evaluation ({seeds}); "
+        "raise training.epochs or early_stopping_patience."
+    )
+
+
 def strength_note(results: Results) -> str:
     if not results.strengths:
         return ""

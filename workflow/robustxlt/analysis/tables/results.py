@@ -103,6 +103,15 @@ class Results:
         """Whether a seed of `method` predicted one class for every example of this test set."""
         return (method, lang1, lang2) in self._collapsed
 
+    @cached_property
+    def _not_converged(self) -> dict[str, list[int]]:
+        flagged = self.runs[self.runs.not_converged].drop_duplicates(["method", "seed"])
+        return {m: sorted(int(s) for s in group.seed) for m, group in flagged.groupby("method")}
+
+    def not_converged(self, method: str) -> list[int]:
+        """The seeds of `method` whose training ended while English dev was still improving."""
+        return self._not_converged.get(method, [])
+
     def label(self, method: str) -> str:
         """The method's name with its chosen strength, e.g. `adversarial (epsilon=0.01)`."""
         return f"{method} ({self.strengths[method]})" if method in self.strengths else method
@@ -235,9 +244,12 @@ def load_results(
 
 def _selection_rows(selection_file: Path | None, task: str, model: str) -> pd.DataFrame:
     if selection_file is None or Path(selection_file).stat().st_size == 0:
-        return pd.DataFrame(columns=["method", "strength", "dev_accuracy", "chosen"])
+        columns = ["method", "strength", "dev_accuracy", "chosen", "dev_collapsed", "close_to_chosen", "converged"]
+        return pd.DataFrame(columns=columns)
     selection = pd.read_csv(selection_file, dtype={"strength": str})
     selection = selection[(selection.task == task) & (selection.model == model)].copy()
-    for column in ("chosen", "dev_collapsed"):
-        selection[column] = statistics.as_bool(selection[column])
+    for column in ("chosen", "dev_collapsed", "close_to_chosen"):
+        selection[column] = statistics.as_bool(selection.get(column, pd.Series(index=selection.index, dtype=object)))
+    converged = selection.get("converged", pd.Series(index=selection.index, dtype=object))
+    selection["converged"] = converged.map(lambda value: str(value).lower() != "false").astype(bool)
     return selection

@@ -14,6 +14,8 @@ from robustxlt.analysis.tables.formatting import (
     ci_note,
     collapse_mark,
     collapse_note,
+    convergence_mark,
+    convergence_note,
     delta_ci,
     delta_numbers,
     mean_std,
@@ -26,19 +28,36 @@ from robustxlt.analysis.tables.formatting import (
 from robustxlt.analysis.tables.results import AVERAGE, LEVEL, REFERENCE_LABEL, SOURCE, Results
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
 
+GAP_COLUMN = f"transfer gap ({SOURCE} − others)"
+
+
+def _transfer_gap(results: Results, method: str) -> pd.Series:
+    """Per seed, English accuracy minus the mean over the other languages, in points: what transfer loses."""
+    runs = results.runs
+    standard = runs[(runs.method == method) & (runs.lang1 == runs.lang2) & runs.lang1.isin(results.languages)]
+    wide = standard.pivot_table(index="seed", columns="lang1", values="accuracy")
+    others = [lang for lang in results.languages if lang != SOURCE and lang in wide]
+    if SOURCE not in wide or not others:
+        return pd.Series(dtype=float)
+    return 100 * (wide[SOURCE] - wide[others].mean(axis=1)).dropna()
+
 
 def _our_row(results: Results, method: str, columns: list[str], delta_column: str) -> Row:
     stats = {c: results.mean(method, c, c) for c in columns}
     average_delta = results.improvement(method, AVERAGE, AVERAGE)
     seeds = next((s for s in (stats[AVERAGE], *stats.values()) if s is not None), None)
-    display = {"method": results.label(method)}
+    display = {"method": results.label(method) + convergence_mark(results, method)}
     display |= {c: mean_std(stats[c]) + collapse_mark(results, method, c, c) for c in columns}
+    gap = _transfer_gap(results, method)
     display |= {
+        GAP_COLUMN: "" if gap.empty else f"{gap.mean():.1f}" + ("" if len(gap) < 2 else f" ± {gap.std():.1f}"),
         delta_column: "–" if method == results.baseline else delta_ci(average_delta),
         "seeds": seeds_cell(seeds),
     }
     numbers = {"row": method, "row_type": "ours", "method": method, "kind": results.method_kinds.get(method, "")}
     numbers["strength"] = results.strengths.get(method, "")
+    numbers["not_converged_seeds"] = " ".join(map(str, results.not_converged(method)))
+    numbers["transfer_gap_pp"] = gap.mean() if not gap.empty else np.nan
     for c in columns:
         numbers |= accuracy_numbers(stats[c], f"{c}_pct")
         numbers[f"{c}_collapsed"] = results.collapsed(method, c, c)
@@ -108,15 +127,17 @@ def standard_table(results: Results) -> Table:
     notes = [
         "Zero-shot accuracy (%), trained on English only, best checkpoint on English dev; mean ± std over seeds.",
         f"avg: per seed the mean over all {len(results.languages)} languages including {SOURCE} (the paper's "
-        f"convention); Δ avg excl. {SOURCE}: over the languages other than {SOURCE}.",
+        f"convention); Δ avg excl. {SOURCE}: over the languages other than {SOURCE}; {GAP_COLUMN}: per seed, "
+        f"{SOURCE} minus the mean over the other languages, in points (what zero-shot transfer loses).",
         ci_note(results),
         _paper_note(results),
         methods_note(results),
         strength_note(results),
         collapse_note(results),
+        convergence_note(results),
         placeholder_note(results),
     ]
-    header = ["method", *columns, delta_column, "seeds"]
+    header = ["method", *columns, GAP_COLUMN, delta_column, "seeds"]
     return Table(
         "zero-shot accuracy, standard setting",
         " ".join(n for n in notes if n),
