@@ -150,7 +150,7 @@ def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypat
 
 def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
     """The early-stopping state (evaluations since the last improvement) is saved and restored with the rest."""
-    from robustxlt import training
+    from robustxlt.training import loop as training
 
     settings = dataclasses.replace(SETTINGS, max_steps=300, eval_every=5, save_every=5, early_stopping_patience=3)
     whole = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a" / "ckpt", tmp_path / "a.jsonl", settings, 3, RUN)
