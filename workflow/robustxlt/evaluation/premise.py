@@ -1,0 +1,73 @@
+"""The paper's premise, measured: a target-language input is its English translation plus a small perturbation,
+E_tgt = E_src + δ. For each parallel test row, how far the target row's tokens are from the English row's, at the
+two points where the methods add δ (input word embeddings; last hidden states), in the units of ε and σ (the mean
+token norm there); and whether a classifier predicts the same label for a row and its translation (cross-lingual
+consistency, f(E_tgt) = f(E_src)).
+
+- **Token shift.** Each target token is matched to its nearest token of the English row (greedy matching, as
+  BERTScore matches tokens; Euclidean distance). Special tokens and padding take no part.
+- **Sentence shift.** The distance between the two rows' mean-pooled token vectors.
+- **Parallel rows.** The rows of the English and the target test set with the same row id (or position when the
+  files carry no ids), neither a placeholder (e.g. `NS`), with the same label: as the generalized setting pairs
+  them (robustxlt.data.generalized).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from robustxlt.data.canonical import Pair, is_placeholder
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def parallel_rows(english: Sequence[Pair], target: Sequence[Pair]) -> list[tuple[int, int]]:
+    """(English row index, target row index) of the rows that are translations of each other."""
+    with_ids = all(p.id is not None for p in english) and all(p.id is not None for p in target)
+    key = (lambda i, p: p.id) if with_ids else (lambda i, p: str(i))
+    where = {key(i, p): i for i, p in enumerate(target)}
+    rows = []
+    for i, source in enumerate(english):
+        j = where.get(key(i, source))
+        if j is None:
+            continue
+        other = target[j]
+        placeholder = any(
+            is_placeholder(s) for s in (source.sentence1, source.sentence2, other.sentence1, other.sentence2)
+        )
+        if not placeholder and other.label == source.label:
+            rows.append((i, j))
+    return rows
+
+
+def nearest_token_distances(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """For each row of `target` ([n_t, H] token vectors), the distance to the nearest row of `source` ([n_s, H])."""
+    target, source = np.asarray(target, dtype=np.float64), np.asarray(source, dtype=np.float64)
+    squared = (target**2).sum(1)[:, None] - 2 * target @ source.T + (source**2).sum(1)[None, :]
+    return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+
+
+def sentence_distance(target: np.ndarray, source: np.ndarray) -> float:
+    """The distance between the mean-pooled token vectors of two rows."""
+    return float(np.linalg.norm(np.mean(target, axis=0) - np.mean(source, axis=0)))
+
+
+def shift(targets: Sequence[np.ndarray], sources: Sequence[np.ndarray], unit: float) -> dict:
+    """The shift of parallel rows (target row k against source row k, token vectors each) in units of `unit`:
+    quantiles of the per-token nearest distances and of the per-row sentence distances, and their counts."""
+    if not targets:
+        return {"rows": 0, "tokens": 0}
+    tokens = np.concatenate([nearest_token_distances(t, s) for t, s in zip(targets, sources, strict=True)]) / unit
+    sentences = np.array([sentence_distance(t, s) for t, s in zip(targets, sources, strict=True)]) / unit
+    summary: dict = {"rows": len(targets), "tokens": int(tokens.size)}
+    for q in QUANTILES:
+        summary[f"token_q{round(100 * q):02d}"] = float(np.quantile(tokens, q))
+        summary[f"sentence_q{round(100 * q):02d}"] = float(np.quantile(sentences, q))
+    return summary
+
+
+def consistent(target_predictions: np.ndarray, english_predictions: np.ndarray) -> np.ndarray:
+    """Per parallel row, whether the prediction on the target row equals the prediction on the English row."""
+    return np.asarray(target_predictions) == np.asarray(english_predictions)
