@@ -73,3 +73,32 @@ rule evaluate:
         precision=config["evaluation"]["precision"],
     script:
         "../scripts/evaluate.py"
+
+
+# The paper's premise on the pretrained encoder: the units of epsilon and sigma as training computes them, and
+# how far each language's parallel test rows lie from English's (robustxlt.evaluation.premise_pretrained).
+rule premise_pretrained:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        encoded=rules.encode_test_sets.output.encoded,
+        model=rules.prepare_model.output.model,
+    output:
+        premise="results/{task}/{model}/premise_pretrained.json",
+    log:
+        "results/logs/premise_pretrained/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/premise_pretrained/{task}/{model}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        test_sets=lambda wildcards: test_sets(wildcards.task),
+        max_length=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["max_length"],
+        batch_size=config["evaluation"]["batch_size"],
+    script:
+        "../scripts/premise_pretrained.py"

@@ -16,13 +16,14 @@ import torch
 from robustxlt.data.canonical import placeholder_rows, read_pairs, sha256_file
 from robustxlt.data.generalized import result_name
 from robustxlt.evaluation.outcomes import encode_outcomes
+from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids
 from robustxlt.models.batching import (
     EncodedPairs,
     encode_pairs,
     load_encoded,
     save_encoded,
 )
-from robustxlt.models.prediction import Smoothing, accuracy, collapsed, predict
+from robustxlt.models.prediction import Smoothing, accuracy, collapsed, embedding_lookup, predict
 from robustxlt.models.runtime import (
     attention_implementation,
     configure_threads,
@@ -110,10 +111,18 @@ def evaluate_test_set(
     batch_size: int,
     smoothing: dict | None,
     precision: str = "fp32",
-) -> tuple[dict, dict[str, np.ndarray], list[int]]:
-    """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels."""
+    vectors: bool = False,
+) -> tuple[dict, dict[str, np.ndarray], list[int], RowVectors | None]:
+    """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels; with
+    `vectors`, also each row's real-token ids and last hidden states from the same forward passes."""
     data, placeholders = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
-    predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
+    special = set(tokenizer.all_special_ids)
+    rows = None
+    if vectors:
+        predictions, hidden = predict(model, data, batch_size, tokenizer.pad_token_id, None, precision, special)
+        rows = RowVectors(read_pairs(test_set.path), real_token_ids(data.input_ids, special), hidden, predictions)
+    else:
+        predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
     columns = {"prediction": predictions}
     result = {
         "lang1": test_set.lang1,
@@ -137,7 +146,7 @@ def evaluate_test_set(
         columns["smoothed_prediction"] = predict(model, data, batch_size, tokenizer.pad_token_id, vote, precision)
         result["smoothed_accuracy"] = accuracy(columns["smoothed_prediction"], data.labels)
         result["smoothing"] = {**smoothing, "sigma_absolute": vote.sigma}
-    return result, columns, data.labels
+    return result, columns, data.labels, rows
 
 
 def zero_shot_accuracy(
@@ -149,9 +158,14 @@ def zero_shot_accuracy(
     threads: int = 1,
     smoothing: dict | None = None,
     precision: str = "auto",
+    premise: bool = True,
 ) -> list[dict]:
     """Evaluate `checkpoint` on every test set, loading it once; write `{name}.json` (accuracy, n, outcomes,
     run keys, which model and data) and `{name}.predictions.tsv` per test set into `out_dir`.
+
+    With `premise` and an English standard-setting test set, also `premise.json`: every other standard-setting
+    language's shift from English (robustxlt.evaluation.premise) at the word embeddings and the last hidden
+    states, from the same forward passes, and its cross-lingual consistency. English is evaluated first.
 
     With `smoothing` ({"draws": n, "sigma": s, "distribution": d}, n > 0; σ in units of the checkpoint's mean
     token-embedding norm) the smoothed prediction's accuracy is reported beside the plain one. The files are
@@ -171,12 +185,21 @@ def zero_shot_accuracy(
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    results = []
-    for test_set in test_sets:
+    results = {}
+    measured = premise and any(t.lang1 == t.lang2 == SOURCE for t in test_sets)
+    measurement = PremiseMeasurement(embedding_lookup(model)) if measured else None
+    premise_seconds = 0.0
+    for test_set in sorted(test_sets, key=lambda t: not t.lang1 == t.lang2 == SOURCE):  # English first
         started = time.perf_counter()
-        result, columns, labels = evaluate_test_set(
-            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision
+        standard = measurement is not None and test_set.lang1 == test_set.lang2
+        result, columns, labels, rows = evaluate_test_set(
+            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision, standard
         )
+        if rows is not None:
+            measuring = time.perf_counter()
+            measurement.add(test_set.lang1, rows)
+            premise_seconds += time.perf_counter() - measuring
+            del rows
         result = {
             **run,
             **result,
@@ -202,7 +225,10 @@ def zero_shot_accuracy(
         log.info(
             "%s: accuracy %.4f on %d pairs (%.1f s)", test_set.name, result["accuracy"], result["n"], result["seconds"]
         )
-        results.append(result)
+        results[test_set.name] = result
+    if measurement is not None:
+        summary = {**run, **measurement.summary(), "seconds": premise_seconds, "eval_precision": precision}
+        _write_atomic(partial / "premise.json", json.dumps(summary, indent=2) + "\n")
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(partial, out_dir)
-    return results
+    return [results[test_set.name] for test_set in test_sets]
