@@ -8,14 +8,19 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from robustxlt.analysis.aggregate import collect_premise
+from robustxlt.analysis.render import render_all
+from robustxlt.analysis.tables.results import load_results
 from robustxlt.data.canonical import Pair, read_pairs, write_pairs
-from robustxlt.evaluation.outcomes import decode_outcomes
+from robustxlt.evaluation.outcomes import decode_outcomes, encode_outcomes
 from robustxlt.evaluation.premise_pretrained import premise_pretrained
 from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
 from robustxlt.models.perturbation import mean_token_norm
 from robustxlt.training.loop import TrainingSettings, fine_tune
+from test_tables import write_synthetic
 
 SETTINGS = TrainingSettings(
     learning_rate=3e-3, epochs=100, max_steps=4, batch_size=16, max_length=32, eval_every=2, log_every=2
@@ -85,3 +90,110 @@ def test_the_pretrained_job_gives_the_units_training_uses(tiny_model_dir, tiny_t
     assert summary["languages"]["de"]["hidden"]["token_q90"] == pytest.approx(0.0, abs=1e-4)
     assert "consistency" not in summary["languages"]["de"]
     assert np.isfinite(summary["mean_token_norm"]["hidden"])
+
+
+def _shift(scale: float) -> dict:
+    quantiles = {f"token_q{q}": scale * q / 50 for q in (10, 25, 50, 75, 90)}
+    return {
+        "rows": 100,
+        "tokens": 900,
+        **quantiles,
+        **{f"sentence_q{q}": scale * q / 100 for q in (10, 25, 50, 75, 90)},
+    }
+
+
+def _premise_json(keys: dict, shifts: dict[str, float], rng, consistency: float | None) -> dict:
+    languages = {}
+    for lang, scale in shifts.items():
+        languages[lang] = {"rows": 100, "embeddings": _shift(scale), "hidden": _shift(3 * scale)}
+        if consistency is not None:
+            same = rng.random(100) < consistency
+            languages[lang] |= {"consistency": float(same.mean()), "consistency_outcomes": encode_outcomes(same)}
+    return {**keys, "mean_token_norm": {"embeddings": 2.0, "hidden": 12.0}, "languages": languages}
+
+
+@pytest.fixture(scope="module")
+def synthetic_premise(tmp_path_factory):
+    """metrics.csv and distances.csv (test_tables' synthetic runs), premise.csv aggregated from premise JSONs."""
+    directory = tmp_path_factory.mktemp("premise")
+    methods = ["baseline", "adversarial", "rs-rp"]
+    metrics, distances = write_synthetic(directory, "pawsx", ["en", "de", "fr", "ja"], methods, [1, 2])
+    table = pd.read_csv(metrics)
+    table["strength"] = np.where(table.method == "rs-rp", "sigma=0.1", "")  # rs-rp's sweep chose σ = 0.1
+    table.to_csv(metrics, index=False)
+    rng = np.random.default_rng(0)
+    shifts = {"de": 0.4, "fr": 0.5, "ja": 0.9}
+    pretrained = directory / "premise_pretrained.json"
+    keys = {"task": "pawsx", "model": "m", "method": "pretrained"}
+    pretrained.write_text(
+        json.dumps({**_premise_json(keys, shifts, rng, None), "units": {"embeddings": 2.0, "hidden": 10.0}})
+    )
+    eval_dirs = []
+    for method, consistency, variant in [
+        ("baseline", 0.7, "baseline"),
+        ("adversarial", 0.8, "adversarial"),
+        ("rs-rp", 0.9, "rs-rp@sigma=0.1"),
+    ]:
+        for seed in (1, 2):
+            eval_dir = directory / method / f"seed{seed}" / "eval"
+            eval_dir.mkdir(parents=True)
+            keys = {"task": "pawsx", "model": "m", "method": variant, "seed": seed}
+            shrink = {"baseline": 1.0, "adversarial": 0.9, "rs-rp": 1.1}[method]
+            measured = _premise_json(keys, {k: v * shrink for k, v in shifts.items()}, rng, consistency)
+            (eval_dir / "premise.json").write_text(json.dumps(measured))
+            eval_dirs.append(eval_dir)
+    premise_file = directory / "premise.csv"
+    premise = collect_premise(eval_dirs, [pretrained], premise_file)
+    return directory, metrics, distances, premise_file, premise
+
+
+def test_aggregation_writes_premise_csv_in_the_pretrained_encoders_units(synthetic_premise):
+    _, _, _, premise_file, premise = synthetic_premise
+    written = pd.read_csv(premise_file, dtype={"strength": str, "consistency_outcomes": str})
+    assert len(written) == len(premise) == (1 + 6) * 3 * 2
+    pretrained = written[written.method == "pretrained"].set_index(["lang", "point"])
+    # de: token q50 = 0.4 absolute at the embeddings (unit 2.0), 1.2 at the hidden states (unit 10.0).
+    assert pretrained.loc[("de", "embeddings"), "token_q50"] == pytest.approx(0.2)
+    assert pretrained.loc[("de", "hidden"), "token_q50"] == pytest.approx(0.12)
+    assert pretrained.loc[("de", "hidden"), "mean_norm"] == pytest.approx(1.2)
+    assert pretrained.consistency.isna().all()
+    rs_rp = written[written.method == "rs-rp"]
+    assert set(rs_rp.strength) == {"sigma=0.1"} and set(rs_rp.seed) == {1, 2}
+    assert rs_rp.consistency_outcomes.notna().all() and set(written.point) == {"embeddings", "hidden"}
+
+
+def test_the_premise_table_and_figure_render_from_the_csvs_alone(synthetic_premise, tmp_path):
+    _, metrics, distances, premise_file, _ = synthetic_premise
+    settings = {
+        "baseline": {"kind": "baseline"},
+        "adversarial": {"kind": "adversarial", "epsilon": 0.05},
+        "rs-rp": {"kind": "random_perturbation", "sigma": [0.01, 0.1], "injection": "hidden"},
+    }
+    kinds = {m: s["kind"] for m, s in settings.items()}
+    results = load_results(
+        metrics, distances, "pawsx", "m", list(settings), kinds, ["en", "de", "fr", "ja"], "smoke",
+        n_boot=200, premise_file=premise_file, method_settings=settings,
+    )  # fmt: skip
+    # The measured shift joins the URIEL types as a distance, for the correlation table and the distance figure.
+    measured = results.distances[results.distances.distance_type == "measured shift (hidden)"]
+    assert dict(zip(measured.lang, measured.distance)) == pytest.approx({"de": 0.12, "fr": 0.15, "ja": 0.27})
+    assert "measured shift (hidden)" in set(results.correlations.distance_type)
+    paths = render_all(
+        metrics, distances, tmp_path / "tables", tmp_path / "figures", "pawsx", "m", list(settings), kinds,
+        ["en", "de", "fr", "ja"], "smoke", n_boot=200, premise_file=premise_file, method_settings=settings,
+    )  # fmt: skip
+    names = {p.name for p in paths}
+    assert {"pawsx_m_premise.md", "pawsx_m_premise.csv", "pawsx_m_premise_shift.png"} <= names
+    table = (tmp_path / "tables" / "pawsx_m_premise.md").read_text()
+    assert "pretrained encoder" in table and "epsilon = 0.05 (embeddings)" in table
+    assert "rs-rp (sigma=0.1)" in table and "sigma = 0.1 (hidden)" in table
+    numbers = pd.read_csv(tmp_path / "tables" / "pawsx_m_premise.csv")
+    row = numbers[(numbers.lang == "de") & (numbers.method == "pretrained")].iloc[0]
+    assert row.embeddings_token_q50_units == pytest.approx(0.2) and row.hidden_token_q50_units == pytest.approx(0.12)
+    # Consistency 0.9 vs 0.7 on 100 rows, two seeds: the paired interval lies above 0.
+    average = numbers[(numbers.lang == "avg") & (numbers.method == "rs-rp")].iloc[0]
+    assert average.consistency_ci_low_pp > 0
+    adversarial = numbers[(numbers.lang == "ja") & (numbers.method == "adversarial")].iloc[0]
+    assert adversarial.hidden_shift_below_baseline == "yes"
+    assert numbers[(numbers.lang == "ja") & (numbers.method == "rs-rp")].iloc[0].hidden_shift_below_baseline == "no"
+    assert (tmp_path / "figures" / "pawsx_m_premise_shift.png").stat().st_size > 1000

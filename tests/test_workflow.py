@@ -136,7 +136,15 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     distances = pd.read_csv(tmp_path / "results" / "distances.csv")
     assert set(distances.lang) == set(languages) and distances.distance_type.nunique() == 6
     assert f"rs-rp ({selection['chosen'].split('@')[1]})" in table  # the chosen strength is named
-    for name in ("distance", "accuracy", "generalized_accuracy", "generalized_improvement"):
+    # The premise: measured in every evaluation job and on the pretrained encoder, aggregated, tabled and drawn.
+    premise = pd.read_csv(tmp_path / "results" / "premise.csv")
+    assert {"pretrained", "baseline", "rs-rp"} <= set(premise.method)
+    assert set(premise.lang) == set(languages) - {"en"} and set(premise.point) == {"embeddings", "hidden"}
+    assert premise[premise.method != "pretrained"].consistency.between(0, 1).all()
+    premise_table = (tmp_path / "results" / "tables" / "sameapp_e5small_premise.md").read_text()
+    assert "pretrained encoder" in premise_table and "(embeddings)" in premise_table
+    assert (tmp_path / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "eval" / "premise.json").is_file()
+    for name in ("distance", "accuracy", "generalized_accuracy", "generalized_improvement", "premise_shift"):
         for ext in ("png", "pdf"):
             assert (tmp_path / "results" / "figures" / f"sameapp_e5small_{name}.{ext}").stat().st_size > 1000
 
@@ -388,12 +396,13 @@ def test_a_hub_download_while_offline_is_refused_before_any_job(tmp_path):
 
 
 def test_the_figures_target_needs_only_metrics_and_distances(tmp_path):
-    """With metrics.csv, selection.csv and distances.csv alone (e.g. copied from a cluster), `figures` plans
-    rendering only."""
+    """With metrics.csv, selection.csv, distances.csv and premise.csv alone (e.g. copied from a cluster), `figures`
+    plans rendering only."""
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "metrics.csv").write_text("task,model,method,seed,lang1,lang2,accuracy,n\n")
     (tmp_path / "results" / "selection.csv").write_text("task,model,method,strength,dev_accuracy,chosen\n")
     (tmp_path / "results" / "distances.csv").write_text("lang,iso639_3,distance_type,distance,source,metric\n")
+    (tmp_path / "results" / "premise.csv").write_text("task,model,method,strength,seed,lang,point,unit,token_q50\n")
     result = snakemake("-n", "figures", workdir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert planned_jobs(result.stdout) == {"render": 1, "figures": 1}

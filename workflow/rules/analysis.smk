@@ -1,5 +1,5 @@
-# Aggregation, language distances, tables and figures. Rendering reads only metrics.csv and distances.csv,
-# so re-rendering never retrains (`snakemake figures`).
+# Aggregation, language distances, tables and figures. Rendering reads only the CSVs (metrics, selection,
+# distances, premise), so re-rendering never retrains (`snakemake figures`).
 
 
 localrules:
@@ -16,9 +16,13 @@ rule aggregate:
         chosen_eval_benchmarks=run_files(rules.evaluate.benchmark, swept=True),
         overlap=expand(rules.lexical_overlap.output.metrics, task=TASKS),
         selections=selection_files(),
+        premise_pretrained=expand(
+            rules.premise_pretrained.output.premise, task=TASKS, model=MODELS
+        ),
     output:
         metrics="results/metrics.csv",
         selection="results/selection.csv",
+        premise="results/premise.csv",
     log:
         "results/logs/aggregate.log",
     conda:
@@ -53,6 +57,7 @@ rule render:
         metrics=ancient(rules.aggregate.output.metrics),
         distances=ancient(rules.distances.output.distances),
         selection=ancient(rules.aggregate.output.selection),
+        premise=ancient(rules.aggregate.output.premise),
     output:
         **render_outputs(),
     log:
@@ -71,6 +76,10 @@ rule render:
         setup=config["setup"],
         paper_reference=lambda wildcards: paper_reference(wildcards.model),
         n_boot=config["analysis"]["bootstrap_samples"],
+        method_settings=lambda wildcards: {
+            method: method_settings(config, wildcards.task, method)
+            for method in METHODS
+        },
     script:
         "../scripts/render.py"
 

@@ -18,4 +18,6 @@ render_all(
     paper_reference=snakemake.params.paper_reference,
     n_boot=snakemake.params.n_boot,
     selection_file=Path(snakemake.input.selection),
+    premise_file=Path(snakemake.input.premise),
+    method_settings=snakemake.params.method_settings,
 )

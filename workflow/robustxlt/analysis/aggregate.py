@@ -1,7 +1,8 @@
 """Gather every run's results into one tidy table: one row per (task, model, method, seed, lang1, lang2).
 
 Besides accuracy, each row carries what later analysis needs without going back to the runs: the per-example
-outcomes (for paired bootstrap tests) and the run's cost (from the rules' `benchmark:` files).
+outcomes (for paired bootstrap tests) and the run's cost (from the rules' `benchmark:` files). Beside it,
+premise.csv: every checkpoint's (and the pretrained encoder's) shift of each language from English, in units.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from robustxlt.evaluation.premise import POINTS, QUANTILES
 from robustxlt.training.sweep import base_method, strength_label
 
 METRIC_COLUMNS = [
@@ -142,3 +144,79 @@ def collect_metrics(
     metrics = metrics.sort_values(["task", "model", "method", "seed", "lang1", "lang2"])
     _write_csv(metrics, out_file)
     return metrics
+
+
+PRETRAINED = "pretrained"  # the method name of the pretrained encoder's rows in premise.csv
+QUANTILE_NAMES = [f"q{round(100 * q):02d}" for q in QUANTILES]
+PREMISE_COLUMNS = [
+    "task",
+    "model",
+    "method",
+    "strength",
+    "seed",
+    "lang",
+    "point",
+    "unit",
+    "rows",
+    "tokens",
+    *(f"token_{q}" for q in QUANTILE_NAMES),
+    *(f"sentence_{q}" for q in QUANTILE_NAMES),
+    "mean_norm",
+    "consistency",
+    "consistency_outcomes",
+]
+
+
+def _premise_rows(measured: dict, units: dict[str, float], keys: dict) -> list[dict]:
+    """One row per (language, point) of a premise JSON, its distances divided by the point's unit."""
+    rows = []
+    for lang, result in measured["languages"].items():
+        for point in POINTS:
+            unit = units[point]
+            quantiles = {k: v / unit for k, v in result[point].items() if k.startswith(("token_q", "sentence_q"))}
+            rows.append(
+                {
+                    **keys,
+                    "lang": lang,
+                    "point": point,
+                    "unit": unit,
+                    "rows": result["rows"],
+                    "tokens": result[point].get("tokens", 0),
+                    **quantiles,
+                    "mean_norm": measured["mean_token_norm"][point] / unit,
+                    "consistency": result.get("consistency"),
+                    "consistency_outcomes": result.get("consistency_outcomes"),
+                }
+            )
+    return rows
+
+
+def collect_premise(eval_dirs: list[Path], pretrained_files: list[Path], out_file: Path) -> pd.DataFrame:
+    """Write `out_file` (CSV, tidy): per (task, model, method, strength, seed, lang, point) the token and sentence
+    shift quantiles from English and the checkpoint's mean token norm over the English test tokens, all in units
+    of the pretrained encoder's mean token norm at that point (`unit`, absolute), and the cross-lingual
+    consistency with its bits; the pretrained encoder's rows have method `pretrained` and no consistency."""
+    units, rows = {}, []
+    for path in pretrained_files:
+        measured = json.loads(Path(path).read_text())
+        key = (measured["task"], measured["model"])
+        units[key] = measured["units"]
+        rows += _premise_rows(measured, units[key], {"task": key[0], "model": key[1], "method": PRETRAINED})
+    for eval_dir in eval_dirs:
+        path = Path(eval_dir) / "premise.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing; delete {eval_dir} and re-run its evaluate job")
+        measured = json.loads(path.read_text())
+        variant = measured["method"]
+        keys = {
+            "task": measured["task"],
+            "model": measured["model"],
+            "method": base_method(variant),
+            "strength": strength_label(variant),
+            "seed": measured["seed"],
+        }
+        rows += _premise_rows(measured, units[measured["task"], measured["model"]], keys)
+    premise = pd.DataFrame(rows).reindex(columns=PREMISE_COLUMNS)
+    premise = premise.sort_values(["task", "model", "method", "seed", "lang", "point"], na_position="first")
+    _write_csv(premise, out_file)
+    return premise

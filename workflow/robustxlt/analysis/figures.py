@@ -1,22 +1,18 @@
-# One module on purpose (about 430 lines): the four figures share its layout helpers (grid, wrapping, footers,
-# palette), and the Agg backend is chosen here before pyplot and seaborn are first imported.
 """The paper's figures, rendered from the statistics of `tables.results.load_results`, as PNG and PDF (seaborn style).
 
 Per (task, model): improvement vs. distance from English, per-language accuracy bars, and generalized-setting
 heatmaps of accuracy and of improvement. Every figure names the task, model and setup in its title and the
 model and data descriptions in its footer. `write_figures` draws them all (robustxlt.analysis.render calls it).
 
-Layouts are computed in inches from the panel counts (no constrained layout): with 24 panels that engine costs
-more than drawing them, and the sizes below keep 15 languages legible.
+Layouts are computed in inches from the panel counts (robustxlt.analysis.figure_layout); the sizes below keep 15
+languages legible. The premise figure is in robustxlt.analysis.premise_figure.
 """
 
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from statistics import NormalDist  # the standard library's, not robustxlt.analysis.statistics
 
 import matplotlib
 
@@ -30,81 +26,13 @@ from matplotlib.colors import Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
+from robustxlt.analysis.figure_layout import DPI, Z, grid, message, palette  # noqa: E402
+from robustxlt.analysis.premise_figure import premise_figure  # noqa: E402
 from robustxlt.analysis.tables.correlations import distance_note, distance_types  # noqa: E402
 from robustxlt.analysis.tables.formatting import COLLAPSED, atomic_write  # noqa: E402
 from robustxlt.analysis.tables.generalized import test_set_sizes  # noqa: E402
 from robustxlt.analysis.tables.results import AVERAGE, LEVEL, REFERENCE_LABEL, SOURCE, Results  # noqa: E402
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL  # noqa: E402
-
-DPI = 120  # PNG: 7-pt labels stay legible; higher costs render time for little
-TITLE_SIZE, FOOTER_SIZE = 12, 8
-MIN_WIDTH = 8.0  # inches
-Z = NormalDist().inv_cdf((1 + LEVEL) / 2)  # half-width of a normal interval at LEVEL, in standard errors
-LINE = {TITLE_SIZE: 0.24, FOOTER_SIZE: 0.15}  # inches per text line at these sizes
-CHARS_PER_INCH = {TITLE_SIZE: 10, FOOTER_SIZE: 15}  # average DejaVu Sans characters per inch, for wrapping
-
-
-def _palette(results: Results) -> dict[str, tuple]:
-    """One colour per method, the same in every figure; colour-blind safe."""
-    return dict(zip(results.methods, sns.color_palette("colorblind", len(results.methods))))
-
-
-def _wrap(text: str, width: float, size: int) -> str:
-    return textwrap.fill(text, width=int(width * CHARS_PER_INCH[size]))
-
-
-def _grid(
-    results: Results,
-    title: str,
-    footer: str,
-    shape: tuple[int, int],
-    panel: tuple[float, float],
-    gap: tuple[float, float],
-    margins: tuple[float, float, float, float],
-    **subplots,
-) -> tuple[Figure, np.ndarray]:
-    """A figure of rows × columns panels of a fixed size in inches, a title naming task, model and setup, and a
-    footer naming model, data and the statistics. `margins` (left, right, top, bottom) exclude title and footer."""
-    (rows, cols), (panel_w, panel_h), (gap_w, gap_h), (left, right, top, bottom) = shape, panel, gap, margins
-    content = left + right + cols * panel_w + (cols - 1) * gap_w
-    width = max(content, MIN_WIDTH)  # narrow figures centred: title and footer need the room
-    left, right = left + (width - content) / 2, right + (width - content) / 2
-    provenance = results.provenance
-    heading = "\n".join(
-        _wrap(line, width, TITLE_SIZE)
-        for line in (f"{provenance.task} / {provenance.model}: {title}", f"Setup: {provenance.setup_note}")
-    )
-    text = _wrap(
-        f"Model: {provenance.model_description}. Data: {provenance.data_description}. {footer}", width, FOOTER_SIZE
-    )
-    top += 0.15 + LINE[TITLE_SIZE] * (heading.count("\n") + 1)
-    bottom += 0.1 + LINE[FOOTER_SIZE] * (text.count("\n") + 1)
-    height = top + bottom + rows * panel_h + (rows - 1) * gap_h
-    fig = plt.figure(figsize=(width, height))
-    fig.suptitle(heading, fontsize=TITLE_SIZE, y=1 - 0.1 / height, va="top")
-    fig.text(0.1 / width, 0.08 / height, text, fontsize=FOOTER_SIZE, ha="left", va="bottom")
-    axes = fig.subplots(
-        rows,
-        cols,
-        squeeze=False,
-        gridspec_kw={
-            "left": left / width,
-            "right": 1 - right / width,
-            "top": 1 - top / height,
-            "bottom": bottom / height,
-            "wspace": gap_w / panel_w,
-            "hspace": gap_h / panel_h,
-        },
-        **subplots,
-    )
-    return fig, axes
-
-
-def _message(results: Results, title: str, footer: str, message: str) -> Figure:
-    fig, axes = _grid(results, title, footer, (1, 1), (7.0, 2.0), (0, 0), (0.3, 0.3, 0.1, 0.1))
-    axes[0, 0].axis("off")
-    axes[0, 0].text(0.5, 0.5, _wrap(message, 7.0, TITLE_SIZE), ha="center", va="center", fontsize=TITLE_SIZE)
-    return fig
 
 
 def _ci_footer(results: Results, marks: str) -> str:
@@ -123,8 +51,8 @@ def distance_figure(results: Results) -> Figure:
         f"{round(100 * LEVEL)}% intervals from resampling languages. {distance_note(results.distances)}"
     )
     if not methods or not types:
-        return _message(results, title, footer, "No method other than the baseline, or no distances: nothing to plot.")
-    fig, axes = _grid(
+        return message(results, title, footer, "No method other than the baseline, or no distances: nothing to plot.")
+    fig, axes = grid(
         results,
         title,
         footer,
@@ -139,7 +67,7 @@ def distance_figure(results: Results) -> Figure:
     points = delta[delta.lang1.isin(results.languages)].merge(
         results.distances[["lang", "distance_type", "distance"]], left_on="lang1", right_on="lang"
     )
-    colors = _palette(results)
+    colors = palette(results)
     for row, method in enumerate(methods):
         rows = points[points.method == method]
         low, high = 100 * rows.ci_low.min(), 100 * rows.ci_high.max()
@@ -235,11 +163,11 @@ def accuracy_figure(results: Results) -> Figure:
     )
     title = "zero-shot accuracy per language (standard setting)"
     if ours.empty:
-        return _message(results, title, footer, "No standard-setting results for these methods.")
+        return message(results, title, footer, "No standard-setting results for these methods.")
     labels = [*results.methods, REFERENCE_LABEL, "paper (published)"]
     width = min(20.0, max(6.0, len(order) * (0.16 * len(results.methods) + 0.3)))
     legend = 0.5 + 0.075 * max(map(len, labels))
-    fig, axes = _grid(results, title, footer, (1, 1), (width, 4.0), (0, 0), (0.8, legend, 0.1, 0.55))
+    fig, axes = grid(results, title, footer, (1, 1), (width, 4.0), (0, 0), (0.8, legend, 0.1, 0.55))
     shown = [m for m in results.methods if m in set(ours.method)]
     ax = axes[0, 0]
     sns.barplot(
@@ -249,7 +177,7 @@ def accuracy_figure(results: Results) -> Figure:
         hue="method",
         order=order,
         hue_order=shown,
-        palette=_palette(results),
+        palette=palette(results),
         errorbar=None,
         ax=ax,
         saturation=0.9,
@@ -336,13 +264,13 @@ def generalized_figure(results: Results, what: str) -> Figure:
     )
     if not languages or not methods:
         reason = "no language pairs were evaluated" if not languages else "no method other than the baseline"
-        return _message(results, title, footer, f"No generalized-setting {what} to show: {reason}.")
+        return message(results, title, footer, f"No generalized-setting {what} to show: {reason}.")
     side = (0.42 if len(languages) > 8 else 0.55) * len(languages)
     cols = (
         len(methods) if len(methods) <= 3 else min(math.ceil(math.sqrt(len(methods))), 3 if len(languages) <= 8 else 2)
     )
     rows = math.ceil(len(methods) / cols)
-    fig, axes = _grid(results, title, footer, (rows, cols), (side * 1.2, side), (1.5, 0.9), (0.8, 0.5, 0.3, 0.55))
+    fig, axes = grid(results, title, footer, (rows, cols), (side * 1.2, side), (1.5, 0.9), (0.8, 0.5, 0.3, 0.55))
     values = _generalized_values(results, what)
     if what == "accuracy":  # one scale for all panels, so colours compare across methods
         cmap, norm = "viridis", Normalize(values.value.min(), values.value.max())
@@ -400,6 +328,7 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
     "accuracy": accuracy_figure,
     "generalized_accuracy": lambda results: generalized_figure(results, "accuracy"),
     "generalized_improvement": lambda results: generalized_figure(results, "improvement"),
+    "premise_shift": premise_figure,
 }
 FIGURE_FORMATS = ("png", "pdf")
 

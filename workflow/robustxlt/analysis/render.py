@@ -1,5 +1,5 @@
-"""All tables and figures of one (task, model), from metrics.csv, distances.csv and selection.csv: the one call the
-render rule makes."""
+"""All tables and figures of one (task, model), from metrics.csv, distances.csv, selection.csv and premise.csv: the
+one call the render rule makes."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def render_all(
     paper_reference: str | None = None,
     n_boot: int = 2000,
     selection_file: Path | None = None,
+    premise_file: Path | None = None,
+    method_settings: dict[str, dict] | None = None,
 ) -> list[Path]:
     """All tables and figures of one (task, model) from metrics.csv and distances.csv (and selection.csv, the
     English-dev record of strength sweeps); returns the paths written.
@@ -43,5 +45,7 @@ def render_all(
         paper_reference,
         n_boot,
         selection_file,
+        premise_file,
+        method_settings,
     )
     return write_tables(results, Path(tables_dir)) + write_figures(results, Path(figures_dir))

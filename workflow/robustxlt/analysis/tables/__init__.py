@@ -12,6 +12,7 @@ Modules:
     generalized   generalized setting: average over language pairs, and per pair
     selection     strength selection on English dev
     costs         time and memory per method
-    correlations  improvement against language distance
+    correlations  improvement against language distance (URIEL types and the measured shift)
+    premise       the measured shift from English beside the trained radii; cross-lingual consistency
     registry      TABLES, TABLE_FORMATS and write_tables
 """

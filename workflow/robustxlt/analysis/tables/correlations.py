@@ -7,7 +7,8 @@ import pandas as pd
 from robustxlt.analysis.tables.formatting import Table, methods_note
 from robustxlt.analysis.tables.results import LEVEL, SOURCE, Results, config_order
 
-# URIEL's distance types in the order the outputs list them; types not named here follow, sorted.
+# URIEL's distance types in the order the outputs list them; types not named here (the measured shifts) follow,
+# sorted.
 DISTANCE_TYPES = ["syntactic", "geographic", "genetic", "phonological", "inventory", "featural"]
 
 
@@ -20,7 +21,7 @@ def distance_note(distances: pd.DataFrame) -> str:
     """Where the distances come from, per the distances file itself."""
     sources = distances.drop_duplicates(["source", "metric"])
     described = "; ".join(f"{s.source} ({s.metric})" for s in sources.itertuples()) or "none"
-    return f"Distance from {SOURCE} per URIEL type, from {described}."
+    return f"Distance from {SOURCE} per type (URIEL; measured shift: the premise table), from {described}."
 
 
 def _correlation(estimate: float, low: float, high: float) -> str:

@@ -10,6 +10,7 @@ from robustxlt.analysis.tables.correlations import correlation_table
 from robustxlt.analysis.tables.costs import cost_table
 from robustxlt.analysis.tables.formatting import Table, write_table
 from robustxlt.analysis.tables.generalized import generalized_pairs_table, generalized_table
+from robustxlt.analysis.tables.premise import premise_table
 from robustxlt.analysis.tables.results import Results
 from robustxlt.analysis.tables.selection import selection_table
 from robustxlt.analysis.tables.standard import improvement_table, standard_table
@@ -23,6 +24,7 @@ TABLES: dict[str, Callable[[Results], Table]] = {
     "costs": cost_table,
     "correlations": correlation_table,
     "selection": selection_table,
+    "premise": premise_table,
 }
 
 

@@ -4,7 +4,7 @@ selection.csv: `load_results` returns them as `Results` (with the `Provenance` l
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,9 @@ class Results:
     paper: tuple[PublishedRow, ...]
     n_boot: int
     selection: pd.DataFrame  # every swept variant's English dev accuracy (selection.csv rows of this task/model)
+    # premise.csv rows of this task/model (shifts in units of the pretrained encoder's), and each method's settings
+    premise: pd.DataFrame = field(default_factory=pd.DataFrame)
+    method_settings: dict[str, dict] = field(default_factory=dict)
 
     @cached_property
     def strengths(self) -> dict[str, str]:
@@ -194,9 +197,12 @@ def load_results(
     paper_reference: str | None = None,
     n_boot: int = 2000,
     selection_file: Path | None = None,
+    premise_file: Path | None = None,
+    method_settings: dict[str, dict] | None = None,
 ) -> Results:
-    """Read metrics.csv and distances.csv (and selection.csv, the English-dev record of strength sweeps, when
-    given), keep one (task, model), and compute every statistic the outputs show.
+    """Read metrics.csv and distances.csv (and selection.csv, the English-dev record of strength sweeps, and
+    premise.csv, the measured shifts, when given), keep one (task, model), and compute every statistic the outputs
+    show. The pretrained encoder's median token shifts join the URIEL distances as `measured shift (point)`.
 
     `paper_reference` names the paper's encoder ("mbert" or "xlmr-large") whose published rows sit beside ours.
     """
@@ -222,7 +228,8 @@ def load_results(
     ]
     compare = baseline is not None and runs.method.nunique() > 1
     delta = _improvements(runs, baseline, n_boot) if compare else pd.DataFrame(columns=statistics.IMPROVEMENT_COLUMNS)
-    distances = pd.read_csv(distances_file)
+    premise = _premise_rows(premise_file, task, model, languages)
+    distances = pd.concat([pd.read_csv(distances_file), measured_distances(premise)], ignore_index=True)
     standard_delta = delta[(delta.lang1 == delta.lang2) & delta.lang1.isin(languages)]
     return Results(
         provenance=Provenance(task, model, setup, _describe(runs.model_description), _describe(runs.data_description)),
@@ -239,6 +246,36 @@ def load_results(
         paper=published_rows(task, paper_reference) if paper_reference else (),
         n_boot=n_boot,
         selection=_selection_rows(selection_file, task, model),
+        premise=premise,
+        method_settings=method_settings or {},
+    )
+
+
+PRETRAINED = "pretrained"  # premise.csv's method name for the pretrained encoder (robustxlt.analysis.aggregate)
+MEASURED_SOURCE = "measured on the test sets, pretrained encoder"
+
+
+def _premise_rows(premise_file: Path | None, task: str, model: str, languages: list[str]) -> pd.DataFrame:
+    if premise_file is None or Path(premise_file).stat().st_size == 0:
+        return pd.DataFrame(columns=["task", "model", "method", "strength", "seed", "lang", "point", "token_q50"])
+    premise = pd.read_csv(premise_file, dtype={"strength": str, "consistency_outcomes": str})
+    premise["strength"] = premise.strength.fillna("")
+    return premise[(premise.task == task) & (premise.model == model) & premise.lang.isin(languages)].copy()
+
+
+def measured_distances(premise: pd.DataFrame) -> pd.DataFrame:
+    """The pretrained encoder's median token shift from English per language and injection point, as distance
+    rows (`measured shift (embeddings)`, `measured shift (hidden)`) beside URIEL's."""
+    pretrained = premise[premise.method == PRETRAINED]
+    return pd.DataFrame(
+        {
+            "lang": pretrained.lang,
+            "iso639_3": pd.NA,
+            "distance_type": "measured shift (" + pretrained.point + ")",
+            "distance": pretrained.token_q50,
+            "source": MEASURED_SOURCE,
+            "metric": "median token shift in units of the mean token norm",
+        }
     )
 
 
