@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from robustxlt.analysis import statistics
+from robustxlt.analysis.aggregate import PREMISE_COLUMNS, PRETRAINED
 from robustxlt.analysis.published import PublishedRow, published_rows
 from robustxlt.evaluation.lexical_overlap import REFERENCE_MODEL
 from robustxlt.training.kinds import BASELINE
@@ -251,14 +252,14 @@ def load_results(
     )
 
 
-PRETRAINED = "pretrained"  # premise.csv's method name for the pretrained encoder (robustxlt.analysis.aggregate)
 MEASURED_SOURCE = "measured on the test sets, pretrained encoder"
 
 
 def _premise_rows(premise_file: Path | None, task: str, model: str, languages: list[str]) -> pd.DataFrame:
     if premise_file is None or Path(premise_file).stat().st_size == 0:
-        return pd.DataFrame(columns=["task", "model", "method", "strength", "seed", "lang", "point", "token_q50"])
+        return pd.DataFrame(columns=PREMISE_COLUMNS)
     premise = pd.read_csv(premise_file, dtype={"strength": str, "consistency_outcomes": str})
+    premise = premise.reindex(columns=PREMISE_COLUMNS)
     premise["strength"] = premise.strength.fillna("")
     return premise[(premise.task == task) & (premise.model == model) & premise.lang.isin(languages)].copy()
 
