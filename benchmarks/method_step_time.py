@@ -3,7 +3,7 @@
     python benchmarks/method_step_time.py --workdir DIR [--steps 20] [--threads 2]
 
 DIR must hold a finished default run's resources/ (models/e5small and data/sameapp), e.g. from
-benchmarks/pipeline.py --workdir DIR. Targets (issue 3): PGD-K ≤ (K + 1.2)× and FreeLB-K ≤ (K + 0.2)× the
+benchmarks/pipeline.py --workdir DIR. Targets: PGD-K ≤ (K + 1.2)× and FreeLB-K ≤ (K + 0.2)× the
 baseline. Writes benchmarks/results/method-step-time.json and exits 1 if a target is missed.
 """
 

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-MAX_RSS_MB = 3 * 1024  # per job, for the default (issue 10)
+MAX_RSS_MB = 3 * 1024  # per job, for the default
 
 # (stage, functions): the innermost frame of a sample naming one of these functions ("name" or "Class.name")
 # decides its stage.

@@ -15,7 +15,7 @@ PAWS-X's English lengths with this tokenizer (pair = both sentences and specials
 PAWS-X mean ≈ 63, p95 ≈ 90). A profile pair draws a target length from a normal with that mean and p95, then
 fills sentence 1 and sentence 2 with consecutive words of the proxy's English sentences (a running text of all
 train and test sentences) to about half of it each; the lengths reached are recorded.
-Writes benchmarks/results/throughput.json; targets (issue 10): training and evaluation ≥ 3× the reference on
+Writes benchmarks/results/throughput.json; targets: training and evaluation ≥ 3× the reference on
 the XNLI profile, PGD-K ≤ (K + 1.2)× and FreeLB-K ≤ (K + 0.2)× the project's baseline step.
 """
 

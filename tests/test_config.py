@@ -50,7 +50,7 @@ def broken(change) -> dict:
         (lambda c: c["tasks"]["sameapp"].update(generalized={"languages": ["en"]}), "one language makes no pair"),
         (lambda c: c["tasks"]["sameapp"].update(generalized={"max_examples": 0}), "generalized.max_examples"),
         (lambda c: c.update(cache_dir=""), "cache_dir"),
-        # Values that pass a lax schema and fail later, or run wrong (issue 11).
+        # Values that pass a lax schema and fail later, or run wrong.
         (lambda c: c["training"].update(batch_size=16.0), "training.batch_size: 16.0 is not an integer (write 16"),
         (lambda c: c["training"].update(learning_rate=float("nan")), "training.learning_rate: nan is not a finite"),
         (lambda c: c["training"].update(epochs=float("inf"), max_steps=None), "training.epochs: inf is not a finite"),

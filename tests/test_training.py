@@ -271,3 +271,14 @@ def test_epochs_are_the_budget_and_max_steps_caps_it(tiny_model_dir, tiny_task_d
     assert summary["total_steps"] == summary["steps_trained"] == 26
     capped = TrainingSettings(**{**by_epochs.__dict__, "max_steps": 7})
     assert capped.total_steps(13) == 7 and by_epochs.total_steps(13) == 26
+
+
+def test_early_stopping_waits_until_english_dev_leaves_its_first_plateau(tiny_model_dir, tiny_task_dir, tmp_path):
+    """The tiny model sits at chance for its first evaluations: patience counts only once dev has improved."""
+    settings = TrainingSettings(
+        **{**SETTINGS.__dict__, "max_steps": 200, "eval_every": 2, "early_stopping_patience": 3}
+    )
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", settings, 1, RUN)
+    dev = [e["dev_accuracy"] for e in _log(tmp_path / "log.jsonl", "dev")]
+    assert dev[:4] == [0.5] * 4  # four evaluations without improvement on the initial plateau: no stop there
+    assert summary["stopped_early"] and summary["best_dev_accuracy"] > 0.9

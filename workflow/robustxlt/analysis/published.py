@@ -1,6 +1,6 @@
-"""The published numbers the tables compare with (shared/PAPER.md), as data with their sources.
+"""The published numbers the tables compare with (docs/paper-choices.md), as data with their sources.
 
-Only what PAPER.md states is here. A language missing from a row means the number is not published (or not
+Only what the paper and XTREME publish is here. A language missing from a row means the number is not published (or not
 public to us): the tables leave that cell empty rather than guess.
 """
 

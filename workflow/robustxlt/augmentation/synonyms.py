@@ -42,7 +42,7 @@ COUNTER_FITTED_URL = (
     "https://raw.githubusercontent.com/lushleaf/Structure-free-certified-NLP/"
     "f4a555816fdbf05fec3947816f1ef3c2859b01ce/counterfitted_neighbors.json"
 )
-# Pinned (issue 12): the file at that commit, measured where the network reaches GitHub. A download or a cached
+# Pinned: the file at that commit, measured where the network reaches GitHub. A download or a cached
 # copy with another size or hash is refused.
 COUNTER_FITTED_SHA256 = "9f6464f331c67b9a83541b6ffcb4bee01f2bc18a37b06a744df49b294ccda385"
 COUNTER_FITTED_BYTES = 1_977_338

@@ -1,8 +1,8 @@
 """The generalized setting: test pairs whose two sentences are in two different languages.
 
 The test sets are parallel translations of the same English pairs, so the pair file for (l1, l2) takes
-sentence 1 of a row from l1, sentence 2 of the same row from l2, and the row's gold label (PAPER.md). Rows are
-matched by the source's row id where every test set has one (the hub's `id` column, or the row's position in
+sentence 1 of a row from l1, sentence 2 of the same row from l2, and the row's gold label (docs/paper-choices.md).
+Rows are matched by the source's row id where every test set has one (the hub's `id` column, or the row's position in
 the source file), else by position. The real data is not perfectly parallel: PAWS-X's human-translated test
 sets hold untranslated placeholder rows (the sentence is `NS`), a few of them with a label that differs from
 English's, and a row dropped from one language (unlabeled, blank) must not shift the others. So a pair row is

@@ -233,9 +233,12 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
 
 
 def patience_exhausted(settings: TrainingSettings, state: LoopState) -> bool:
-    """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations."""
+    """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations, counted
+    once it has improved on its first evaluation (a model still on its initial plateau has not started to learn:
+    stopping there would compare nothing)."""
     patience = settings.early_stopping_patience
-    return patience is not None and state.stale_evaluations >= patience
+    started = state.best_step > settings.eval_every
+    return patience is not None and started and state.stale_evaluations >= patience
 
 
 def converged(state: LoopState) -> bool:

@@ -2,7 +2,7 @@
 
 Every method computes the loss of a batch and back-propagates it into the parameters' gradients;
 the loop does the rest (accumulation, clipping, the optimizer step). In the paper's terms
-(PAPER.md): the baseline is δ = 0; RS-DA is the baseline on synonym-augmented data; RS-RP trains
+(docs/paper-choices.md): the baseline is δ = 0; RS-DA is the baseline on synonym-augmented data; RS-RP trains
 on the expected loss under random δ; adversarial training (PGD-K) on the loss at the worst δ found
 by K projected ascent steps in each token's ε-ball; FreeLB-K accumulates the parameters' gradients
 along the ascent path. δ is added to the input word embeddings (before position embeddings and
