@@ -2,6 +2,8 @@
 the peak memory of every job (from the rules' `benchmark:` files). Checks the targets and records the numbers.
 
     python benchmarks/pipeline.py [--cores 2] [--configfile config.yaml] [--workdir DIR]
+    python benchmarks/pipeline.py --workdir DIR --finished SECONDS   # record a run made elsewhere, e.g. README
+                                                                     # command 1, with its measured wall time
 
 Writes benchmarks/results/pipeline-<setup>-<cores>cores.json and exits 1 if a target is missed.
 """
@@ -60,11 +62,21 @@ def training_steps(workdir: Path) -> list[dict]:
     return rows
 
 
+def cpu_model() -> str:
+    """The CPU's model name and whether it computes bf16 natively (the flags the training's precision reads)."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
+    native = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+    return f"{name} ({', '.join(native) if native else 'no native bf16: fp32'})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--configfile", type=Path, default=REPO / "config.yaml")
     parser.add_argument("--workdir", type=Path, help="keep the run here (default: a temporary directory)")
+    parser.add_argument("--finished", type=float, help="DIR holds a finished run of this wall time (s): record it")
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="robustxlt-bench-"))
@@ -82,8 +94,9 @@ def main() -> int:
         str(args.cores),
     ]
     started = time.perf_counter()
-    subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    wall = time.perf_counter() - started
+    if args.finished is None:
+        subprocess.run(command, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    wall = args.finished or time.perf_counter() - started
     # Re-rendering from metrics.csv and distances.csv alone: delete every table and figure, time `figures`.
     for rendered in ("tables", "figures"):
         shutil.rmtree(workdir / "results" / rendered)
@@ -103,7 +116,12 @@ def main() -> int:
         "setup": setup,
         "configfile": str(args.configfile),
         "cores": args.cores,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
         "wall_seconds": round(wall, 1),
         "figures_seconds": round(figures, 1),
         "job_max_rss_mb": float(jobs.max_rss_mb.max()),
