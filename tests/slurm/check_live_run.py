@@ -19,8 +19,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-# Rules that run on the submitting host by design: downloads (`localrules`) and the target rule.
-EXPECTED_LOCAL = {"prepare_data", "prepare_model", "synonyms", "select_strength", "all"}
+# Rules that run on the submitting host by design (`localrules`): downloads, the strength choice and the summary
+# (a few JSON lines or CSV rows each), and the target rule.
+EXPECTED_LOCAL = {"prepare_data", "prepare_model", "synonyms", "select_strength", "summary", "all"}
 # Rules whose jobs must run on the cluster: the expensive ones the profile is for.
 REQUIRED_REMOTE = {"train", "evaluate"}
 
