@@ -59,9 +59,15 @@ _EXAMPLES, _SEEDS, _LANGUAGES = 0, 1, 2
 _BATCH = 128  # comparisons per matrix product: about 640 rows with 5 seeds, 13 MB at n = 5010
 
 
-def as_bool(column: pd.Series) -> pd.Series:
-    """A CSV column of True/False that may have empty cells (rows it does not apply to: False)."""
-    return column.map(lambda value: str(value).lower() == "true").astype(bool)
+def as_bool(column: pd.Series, missing: bool = False) -> pd.Series:
+    """A CSV column of True/False that may have empty cells (rows it does not apply to): those read as `missing`."""
+    known = {"true": True, "false": False}
+    return column.map(lambda value: known.get(str(value).lower(), missing)).astype(bool)
+
+
+def bool_column(table: pd.DataFrame, name: str, missing: bool = False) -> pd.Series:
+    """as_bool of `table[name]`, or `missing` everywhere when the table has no such column."""
+    return as_bool(table.get(name, pd.Series(index=table.index, dtype=object)), missing)
 
 
 def read_metrics(path: Path) -> pd.DataFrame:
@@ -69,10 +75,9 @@ def read_metrics(path: Path) -> pd.DataFrame:
     metrics = pd.read_csv(path, dtype={"outcomes": str, "strength": str})
     metrics["outcomes"] = metrics["outcomes"].fillna("")  # an empty test set writes an empty field
     # Columns later versions added: a metrics.csv from an earlier run still renders.
-    metrics["collapsed"] = as_bool(metrics.get("collapsed", pd.Series(index=metrics.index, dtype=object)))
+    metrics["collapsed"] = bool_column(metrics, "collapsed")
     # A run whose English dev was still improving when it ended (an empty cell: not a run, or not recorded).
-    converged = metrics.get("converged", pd.Series(index=metrics.index, dtype=object))
-    metrics["not_converged"] = converged.map(lambda value: str(value).lower() == "false").astype(bool)
+    metrics["not_converged"] = ~bool_column(metrics, "converged", missing=True)
     metrics["strength"] = (
         metrics.get("strength", pd.Series(index=metrics.index, dtype=object)).astype(object).fillna("")
     )

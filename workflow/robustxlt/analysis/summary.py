@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from robustxlt.analysis.tables.formatting import COLLAPSED, NOT_CONVERGED
+from robustxlt.analysis.statistics import bool_column
+from robustxlt.analysis.tables.formatting import COLLAPSED, NOT_CONVERGED, signed
 from robustxlt.analysis.tables.results import AVERAGE, SETUP_NOTES, SOURCE
 
 REPORT_COMMAND = "snakemake --report results/report.html"
-
-
-def _points(value: float) -> str:
-    return f"{round(value, 1) + 0.0:+.1f}"  # + 0.0: no "-0.0"
 
 
 def _verdict(low: float, high: float) -> str:
@@ -38,7 +35,7 @@ def _method_lines(standard: pd.DataFrame, languages: list[str]) -> tuple[list[st
         if pd.isna(low):
             delta, verdict = "–", "(reference)" if row.kind == "baseline" else ""
         else:
-            delta = f"{_points(getattr(row, f'{prefix}_improvement_pp'))} [{_points(low)}, {_points(high)}]"
+            delta = f"{signed(getattr(row, f'{prefix}_improvement_pp'))} [{signed(low)}, {signed(high)}]"
             verdict = _verdict(low, high)
         gap = getattr(row, "transfer_gap_pp", float("nan"))
         rows.append(f"| {label} | {english} | {'' if pd.isna(gap) else f'{gap:.1f}'} | {delta} | {verdict} |")
@@ -61,9 +58,7 @@ def _selection_flags(selection_table: Path) -> list[str]:
         selection = pd.read_csv(selection_table, dtype={"strength": str})
     except (FileNotFoundError, pd.errors.EmptyDataError):  # no sweep: an empty table
         return []
-    if selection.empty or "doubtful" not in selection:
-        return []
-    doubtful = selection[selection.doubtful.astype(str).str.lower() == "true"]
+    doubtful = selection[bool_column(selection, "doubtful")]
     return [
         f"? {row.method} ({row.strength}): chosen on English dev, but it or a value within a standard error of it "
         "did not converge; the choice may change with a longer budget"

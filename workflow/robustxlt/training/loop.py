@@ -211,12 +211,15 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
     )
     dev_accuracy, dev_collapsed = accuracy(predictions, run.dev.labels), collapsed(predictions)
     improved = dev_accuracy > state.best_dev_accuracy
-    state.evaluations += 1
     significant = dev_accuracy > state.best_dev_accuracy + run.settings.early_stopping_threshold
-    state.stale_evaluations = 0 if significant else state.stale_evaluations + 1
+    state.evaluations += 1
     if improved:
         state.best_step, state.best_dev_accuracy, state.best_collapsed = state.step, dev_accuracy, dev_collapsed
         state.best_weights = {n: p.detach().clone() for n, p in run.model.named_parameters() if p.requires_grad}
+    # Early stopping's count starts once dev has improved on its first evaluation: a model still on its initial
+    # plateau has not started to learn, and stopping there would compare nothing.
+    started = state.best_step > run.settings.eval_every
+    state.stale_evaluations = 0 if significant or not started else state.stale_evaluations + 1
     state.eval_seconds += time.perf_counter() - eval_started
     elapsed = time.perf_counter() - state.started
     run.trace.write(
@@ -233,12 +236,10 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
 
 
 def patience_exhausted(settings: TrainingSettings, state: LoopState) -> bool:
-    """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations, counted
-    once it has improved on its first evaluation (a model still on its initial plateau has not started to learn:
-    stopping there would compare nothing)."""
+    """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations since it
+    left its first evaluation's value (evaluate_dev counts them)."""
     patience = settings.early_stopping_patience
-    started = state.best_step > settings.eval_every
-    return patience is not None and started and state.stale_evaluations >= patience
+    return patience is not None and state.stale_evaluations >= patience
 
 
 def converged(state: LoopState) -> bool:

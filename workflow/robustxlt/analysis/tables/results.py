@@ -287,7 +287,6 @@ def _selection_rows(selection_file: Path | None, task: str, model: str) -> pd.Da
     selection = pd.read_csv(selection_file, dtype={"strength": str})
     selection = selection[(selection.task == task) & (selection.model == model)].copy()
     for column in ("chosen", "dev_collapsed", "close_to_chosen"):
-        selection[column] = statistics.as_bool(selection.get(column, pd.Series(index=selection.index, dtype=object)))
-    converged = selection.get("converged", pd.Series(index=selection.index, dtype=object))
-    selection["converged"] = converged.map(lambda value: str(value).lower() != "false").astype(bool)
+        selection[column] = statistics.bool_column(selection, column)
+    selection["converged"] = statistics.bool_column(selection, "converged", missing=True)
     return selection
