@@ -1,11 +1,12 @@
 """Generalized-setting pair files: a row pairs sentence 1 of l1 with sentence 2 of l2 under the row's label, rows
 matched by id (else position); the real data's quirks (placeholders, differing labels, a missing row) dropped
-and counted, gross misalignment refused."""
+and counted, gross misalignment refused; test sets declared to hold subsets of the rows (the embedded benchmark's)
+use the rows every language has."""
 
 import json
 
 import pytest
-from robustxlt.data.canonical import DataError, Pair, read_pairs, write_pairs
+from robustxlt.data.canonical import DataError, Pair, read_pairs, write_manifest, write_pairs
 from robustxlt.data.generalized import language_pairs, write_generalized_pairs
 
 LANGS = ["en", "de", "ja"]
@@ -107,3 +108,43 @@ def test_misalignment_above_the_share_is_refused_and_the_share_is_configurable(t
 def test_no_languages_turns_the_setting_off(tmp_path):
     manifest = write_generalized_pairs(parallel_test_sets(tmp_path), [], tmp_path / "g.json")
     assert manifest["pairs"] == [] and not list(tmp_path.glob("test-*-*.tsv"))
+
+
+def subset_test_sets(directory, declared=True):
+    """Test sets whose languages hold different subsets of the English rows, matched by id (as the embedded
+    benchmark writes them): German lacks rows 8-9, Japanese rows 0-1."""
+    rows = {"en": range(10), "de": range(8), "ja": range(2, 10)}
+    for lang, ids in rows.items():
+        write_pairs(
+            directory / f"test-{lang}.tsv",
+            [Pair(f"{lang} first {i}", f"{lang} second {i}", i % 2, f"{i:05d}") for i in ids],
+        )
+    if declared:
+        write_manifest(directory / "manifest.json", {"test_rows_are_subsets": True})
+    return directory
+
+
+def test_declared_subsets_use_the_rows_every_language_has(tmp_path):
+    manifest = write_generalized_pairs(subset_test_sets(tmp_path), LANGS, tmp_path / "g.json")
+    assert manifest["matched_by"] == "id" and manifest["test_rows_are_subsets"] is True
+    assert manifest["test_rows"] == {"en": 10, "de": 8, "ja": 8} and manifest["common_rows"] == 6
+    for lang1, lang2 in language_pairs(LANGS):
+        pairs = read_pairs(tmp_path / f"test-{lang1}-{lang2}.tsv")
+        assert pairs == [Pair(f"{lang1} first {i}", f"{lang2} second {i}", i % 2, f"{i:05d}") for i in range(2, 8)]
+        assert manifest["files"][f"test-{lang1}-{lang2}.tsv"]["dropped"] == {}
+    sampled = write_generalized_pairs(tmp_path, LANGS, tmp_path / "g2.json", max_examples=3, seed=1)
+    assert len(sampled["rows_used"]) == 3 and set(sampled["rows_used"]) <= {f"{i:05d}" for i in range(2, 8)}
+
+
+def test_undeclared_subsets_and_label_disagreements_are_refused(tmp_path):
+    subset_test_sets(tmp_path, declared=False)
+    with pytest.raises(DataError, match=r"test-de\.tsv: 2 rows missing and 0 with another label"):
+        write_generalized_pairs(tmp_path, LANGS, tmp_path / "g.json")
+    subset_test_sets(tmp_path)
+    pairs = read_pairs(tmp_path / "test-ja.tsv")
+    write_pairs(tmp_path / "test-ja.tsv", [p._replace(label=1 - p.label) if p.id == "00005" else p for p in pairs])
+    with pytest.raises(DataError, match=r"test-ja\.tsv: 0 rows missing and 1 with another label .* the rows they"):
+        write_generalized_pairs(tmp_path, LANGS, tmp_path / "g.json")
+    write_pairs(tmp_path / "test-ja.tsv", [p._replace(id=None) for p in pairs])
+    with pytest.raises(DataError, match="8 rows, but test-en.tsv has 10"):
+        write_generalized_pairs(tmp_path, LANGS, tmp_path / "g.json")

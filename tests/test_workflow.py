@@ -105,11 +105,12 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
         (a, b) for a in ("en", "de", "ja") for b in ("en", "de", "ja") if a != b
     )
     assert (pairs.n == 30).all()
-    # n_test caps the test set; the catalogues decide how many matched pairs exist below the cap.
+    # n_test caps the English test set; every other language holds the English rows translated into it.
     manifest = json.loads((tmp_path / "resources" / "data" / "sameapp" / "manifest.json").read_text())
-    test_rows = manifest["files"]["test-en.tsv"]["rows"]
-    assert 0 < test_rows <= config["tasks"]["sameapp"]["embedded"]["n_test"]
-    assert (standard.n == test_rows).all()
+    test_rows = {lang: manifest["files"][f"test-{lang}.tsv"]["rows"] for lang in languages}
+    assert 0 < test_rows["en"] <= config["tasks"]["sameapp"]["embedded"]["n_test"]
+    assert all(0 < rows <= test_rows["en"] for rows in test_rows.values()), test_rows
+    assert (standard.n == standard.lang1.map(test_rows)).all()
     assert runs.accuracy.between(0, 1).all() and runs.outcomes.notna().all()
     # The smoke preset learns: English dev clearly above chance (0.60 is 1.65 binomial std above 0.5 at n = 66),
     # and the baseline is no constant classifier.

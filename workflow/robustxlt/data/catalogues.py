@@ -12,6 +12,7 @@ from __future__ import annotations
 import gettext
 import io
 import re
+import struct
 import subprocess
 import sys
 import zipfile
@@ -38,8 +39,11 @@ class WheelSpec:
         return f"{self.name}=={self.version}"
 
 
-# Five applications from unrelated domains (translation platform, ticket shop, CMS,
-# genealogy, CMS), all translated by volunteer communities. Sizes: 11, 40, 10, 17, 12 MB.
+# Sixteen web applications from unrelated domains, translated by volunteer communities (316 MB
+# in all). Their roles: weblate, pretix, netbox, indico, postorius, oscar and plone carry most of
+# the test pool (fields translated into all of de es fr ja ko zh); mayan, shuup, tendenci, pretalx
+# and wagtail add translated fields; nautobot, reviewboard, saleor and pulp are untranslated and
+# give English-only train/dev fields (saleor's and pulp's are API field descriptions).
 WHEELS: tuple[WheelSpec, ...] = (
     WheelSpec(
         "weblate",
@@ -63,18 +67,95 @@ WHEELS: tuple[WheelSpec, ...] = (
         "1e6ad5c7891a54efce1400e168298b5a2cc343b642cee89c31bf5ec30c98b26c",
     ),
     WheelSpec(
-        "gramps",
-        "gramps",
-        "6.0.8",
-        "gramps-6.0.8-py3-none-any.whl",
-        "56f03bcb643320eb9f9892d4c3f8bbe7c4c4d2e4c71e56f598584af24561ec1c",
-    ),
-    WheelSpec(
         "plone",
         "plone-app-locales",
         "7.0.4",
         "plone_app_locales-7.0.4-py3-none-any.whl",
         "de96a5d0dc1fe5ab540fa6f993805c09da80a9518aa7a309e8cd1f433e3ae6aa",
+    ),
+    WheelSpec(
+        "netbox",
+        "netbox",
+        "4.7.3",
+        "netbox-4.7.3-py3-none-any.whl",
+        "bd7828fe28ba7773bf8666560562c16d64297b15adfa37b4c3d7a7569496123d",
+    ),
+    WheelSpec(
+        "indico",
+        "indico",
+        "3.3.14",
+        "indico-3.3.14-py3-none-any.whl",
+        "d98e030e0f21d22b9d9423d7cb3f9fca472ac5c2c4f3d8c5d7026ed3ed6c9811",
+    ),
+    WheelSpec(
+        "mayan",
+        "mayan-edms",
+        "4.12.2",
+        "mayan_edms-4.12.2-py2.py3-none-any.whl",
+        "5eb0deccb29199a7add33a757161f3f461aa3b00451de13027049258dd412f67",
+    ),
+    WheelSpec(
+        "shuup",
+        "shuup",
+        "3.1.0",
+        "shuup-3.1.0-py2.py3-none-any.whl",
+        "535b41374d3288261206cb3ffba2a4565a54bd8c30d88e0143e81388e03b78cb",
+    ),
+    WheelSpec(
+        "tendenci",
+        "tendenci",
+        "16.30",
+        "tendenci-16.30-py3-none-any.whl",
+        "e53c25423c369dbeaa077a9ac0eedbc9aff7fa1c1476160ff219d04915d73ea7",
+    ),
+    WheelSpec(
+        "pretalx",
+        "pretalx",
+        "2026.2.1",
+        "pretalx-2026.2.1-py3-none-any.whl",
+        "41328c518838cf464582c136b3229e3872b82d91f78d8e396970f84baf29e9ae",
+    ),
+    WheelSpec(
+        "nautobot",
+        "nautobot",
+        "3.2.7",
+        "nautobot-3.2.7-py3-none-any.whl",
+        "0742bcb18aaf08dc45891f2c410707d4c6467089944a01ad6a836b37899ca843",
+    ),
+    WheelSpec(
+        "reviewboard",
+        "reviewboard",
+        "8.1",
+        "reviewboard-8.1-py3-none-any.whl",
+        "efbac759430425a99a09435f566d5dc61e30624b3a80ba2e04e578591d2a31f5",
+    ),
+    WheelSpec(
+        "saleor",
+        "saleor",
+        "2.10.1",
+        "saleor-2.10.1-py3-none-any.whl",
+        "ebf33a74d000dcee5298b728b1bb10321521feea74c94a28bf85da556bfd337c",
+    ),
+    WheelSpec(
+        "postorius",
+        "postorius",
+        "1.3.13",
+        "postorius-1.3.13-py3-none-any.whl",
+        "a13f3b6856cf8f0f454efbf7d642d06912867e8f0befb98a43cd604e04532ffe",
+    ),
+    WheelSpec(
+        "oscar",
+        "django-oscar",
+        "4.2.1",
+        "django_oscar-4.2.1-py3-none-any.whl",
+        "adbb95ea0130859c204cc6fb221052d6d437ecbaa90800e8418a809f72645e9c",
+    ),
+    WheelSpec(
+        "pulp",
+        "pulpcore",
+        "3.123.1",
+        "pulpcore-3.123.1-py3-none-any.whl",
+        "93652191c82e1543a3ed2f62ee9e58eec892a0e79138461bffb8ce8905b9cfea",
     ),
 )
 
@@ -136,7 +217,8 @@ def fetch_wheel(spec: WheelSpec, cache_dir: Path) -> Path:
 # ---------------------------------------------------------------------------------------
 
 # Chinese is kept only in Simplified script (as in PAWS-X); Traditional catalogues are dropped.
-_SIMPLIFIED_CHINESE = ("zh_hans", "zh_cn", "zh_sg", "zh")
+# `zh_Hans_CN` is Indico's directory name for Simplified Chinese.
+_SIMPLIFIED_CHINESE = ("zh_hans", "zh_cn", "zh_sg", "zh", "zh_hans_cn")
 # The national variant used when a catalogue has no bare code for the language.
 _DEFAULT_REGION = {
     "he": "il",
@@ -158,7 +240,7 @@ def normalise_language(code: str) -> tuple[str, int] | None:
 
     Kept: bare two-letter codes (rank 0); the language's own national variant such as
     `tr_TR`, `he_IL`, `nb_NO`, `pt_PT` (rank 1); Simplified Chinese `zh_Hans`, `zh_CN`,
-    `zh_SG`, `zh` (ranks 0-3, in that order). Skipped: other regional or script variants
+    `zh_SG`, `zh`, `zh_Hans_CN` (ranks 0-4, in that order). Skipped: other regional or script variants
     (`pt_BR`, `en_GB`, `es_419`, `de_AT`, `sr@latin`, `zh_Hant`, `zh_TW`), informal
     registers (`de_Informal`) and codes without a two-letter ISO 639-1 form (`ast`, `fil`).
     """
@@ -186,12 +268,18 @@ _ZOPE_DEFAULT = re.compile(r'Default:\s*"(.*)"\s*$', re.DOTALL)
 
 
 def _entries_from_mo(data: bytes) -> dict[str, str]:
+    """The plain entries of a compiled catalogue; {} for a corrupt one (see `read_catalogues`)."""
     try:
         catalog = gettext.GNUTranslations(io.BytesIO(data))._catalog
+    except (OSError, struct.error):  # gettext's "File is corrupt", or a file shorter than its header
+        return {}
     except (UnicodeDecodeError, ValueError):
         # gettext rejects headers with no charset (assumes ASCII) or a broken Plural-Forms
         # formula; polib reads the entries regardless of the header.
-        return {e.msgid: e.msgstr for e in polib.mofile(data) if _simple_po_entry(e)}
+        try:
+            return {e.msgid: e.msgstr for e in polib.mofile(data) if _simple_po_entry(e)}
+        except (OSError, UnicodeDecodeError, ValueError, struct.error):  # strings in no readable encoding
+            return {}
     return {
         key: value
         for key, value in catalog.items()
@@ -225,7 +313,9 @@ def read_catalogues(wheel_path: Path, app: str) -> dict[str, dict[str, str]]:
     All domains of a language are merged (first path in sorted order wins on a clash).
     A domain is read from its compiled `.mo` (which excludes fuzzy entries), or from the
     `.po` when no `.mo` exists; English is read from the `.po` so that identifier msgids get
-    their `Default:` text. Plural, context, fuzzy, obsolete and empty entries are skipped.
+    their `Default:` text. Plural, context, fuzzy, obsolete and empty entries are skipped. A
+    corrupt `.mo` (gettext's "File is corrupt", or strings that decode in no charset; mayan-edms
+    ships two) reads as empty rather than failing the whole wheel.
     When several directories map to one language (`zh_Hans` and `zh`), the preferred one
     (see `normalise_language`) wins for every msgid it translates. `app` only names the
     catalogue in error messages.

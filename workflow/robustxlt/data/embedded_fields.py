@@ -1,17 +1,15 @@
-"""The fields of the embedded benchmark (robustxlt.data.embedded_benchmark): form-field labels and their help texts,
-found by parsing the Django wheels' sources with `ast` (never imported) and Plone's Zope catalogues, with the
-filters that keep real sentences and labels."""
+"""The fields of the embedded benchmark (robustxlt.data.embedded_benchmark): form-field labels and their help
+texts with their translations, from the raw fields the wheels' sources and Plone's catalogues give
+(robustxlt.data.source_fields), and the filters that keep real sentences and labels."""
 
 from __future__ import annotations
 
-import ast
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from robustxlt.data.catalogues import english_text
+from robustxlt.data.source_fields import TRANSLATABLE_KINDS, RawField
 
 # printf/format/template placeholders, markup, entities, URLs, escapes: such strings are dropped
 # rather than stripped, because stripping leaves broken grammar that differs across languages.
@@ -22,35 +20,24 @@ _MARKUP = re.compile(
 
 
 _WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (kana, CJK ideographs, Hangul syllables, Thai): a word token of
+# such a script counts as its characters, so that overlap is measurable in every test language.
+_UNSEGMENTED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 # Product names would give the application away in every language; strings naming one are dropped.
-BRAND_NAMES: tuple[str, ...] = (
-    "weblate",
-    "pretix",
-    "wagtail",
-    "plone",
-    "zope",
-    "gramps",
-    "gramplet",
+# BRAND_NAMES: a substring of the English text or of any translation.
+BRAND_NAMES: tuple[str, ...] = ("weblate", "pretix", "wagtail", "plone", "zope")
+# EXTRA_BRAND_NAMES: a whole word of the English label or help text only, since as substrings or in other
+# languages they are often ordinary words ("mayan" inside Indonesian words; "oscar", "pulp", "galaxy").
+EXTRA_BRAND_NAMES: tuple[str, ...] = (
+    *("netbox", "nautobot", "indico", "mayan", "edms", "tendenci", "pretalx", "oscar", "shuup", "saleor"),
+    *("review board", "reviewboard", "pulp", "mailman", "postorius", "hyperkitty", "geonode", "django cms"),
+    *("django-cms", "djangocms", "modoboa", "superset", "airflow", "mlflow", "label studio", "kiwi", "kiwi tcms"),
+    *("allauth", "misago", "taiga", "sentry", "geoserver", "odoo", "django", "flask", "wtforms", "galaxy"),
+    *("mezzanine", "wger", "codered", "openwisp", "filer", "helpdesk"),
 )
-
-
-# gettext-style functions whose single string-literal argument is the catalogue msgid.
-GETTEXT_FUNCTIONS: frozenset[str] = frozenset(
-    {
-        "_",
-        "gettext",
-        "gettext_lazy",
-        "ugettext",
-        "ugettext_lazy",
-        "gettext_noop",
-        "_lazy",
-    }
-)
-
-
-LABEL_KEYWORDS: tuple[str, ...] = ("verbose_name", "label")
+_EXTRA_BRANDS = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in EXTRA_BRAND_NAMES) + r")\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -91,11 +78,15 @@ def is_real_label(text: str, max_words: int = 8) -> bool:
 
 
 def word_tokens(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """Lowercased `\\w+` words; a word of a script written without spaces gives its characters."""
+    tokens: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        tokens += list(word) if _UNSEGMENTED.search(word) else [word]
+    return tokens
 
 
 def jaccard(a: str, b: str) -> float:
-    """Word-set Jaccard overlap of two texts (lowercased `\\w+` tokens)."""
+    """Word-set Jaccard overlap of two texts (the sets of their `word_tokens`)."""
     sa, sb = set(word_tokens(a)), set(word_tokens(b))
     return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
 
@@ -105,112 +96,64 @@ def near_duplicate_key(text: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in word_tokens(text))
 
 
-def _gettext_msgid(node: ast.AST | None) -> str | None:
-    """The msgid of `_("literal")` (or another gettext function), else None."""
-    if not isinstance(node, ast.Call) or len(node.args) != 1 or node.keywords:
-        return None
-    func = node.func
-    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-    argument = node.args[0]
-    if name in GETTEXT_FUNCTIONS and isinstance(argument, ast.Constant):
-        return argument.value if isinstance(argument.value, str) and argument.value else None
-    return None
+def _english(catalogues: Mapping[str, Mapping[str, str]], msgid: str, default: str) -> str:
+    """The English text: the `en` catalogue's, else the source's `default=`, else the msgid itself."""
+    return catalogues.get("en", {}).get(msgid) or default or english_text(catalogues, msgid)
 
 
-def fields_in_source(source: str | bytes) -> list[tuple[str, str]]:
-    """(label msgid, help msgid) of every call with a translatable label and help_text."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
+def _translations(raw: RawField, label: str, help_: str, catalogues) -> dict[str, tuple[str, str]]:
+    """{language: (label, help text)} where both are translated and differ from the English text and msgid."""
+    translations = {}
+    if raw.kind not in TRANSLATABLE_KINDS:  # the label or help text is no msgid: nothing translates it
+        return translations
+    for lang, cat in sorted(catalogues.items()):
+        if lang == "en":
             continue
-        keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        help_msgid = _gettext_msgid(keywords.get("help_text"))
-        if help_msgid is None:
-            continue
-        label_node = next((keywords[k] for k in LABEL_KEYWORDS if k in keywords), None)
-        if label_node is None and node.args:
-            label_node = node.args[0]
-        label_msgid = _gettext_msgid(label_node)
-        if label_msgid is not None:
-            found.append((label_msgid, help_msgid))
-    return found
+        pair = (clean_text(cat.get(raw.label, "")), clean_text(cat.get(raw.help, "")))
+        if all(pair) and pair[0] not in (label, raw.label) and pair[1] not in (help_, raw.help):
+            translations[lang] = pair
+    return translations
 
 
-def fields_in_wheel(wheel_path: Path) -> list[tuple[str, str, str]]:
-    """(source file, label msgid, help msgid) for every `.py` file of a wheel, in path order."""
-    found = []
-    with zipfile.ZipFile(wheel_path) as archive:
-        for member in sorted(archive.namelist()):
-            if member.endswith(".py"):
-                found += [(member, l, h) for l, h in fields_in_source(archive.read(member))]
-    return found
-
-
-def zope_fields(english: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """Plone-style identifier msgids: `label_X` and `help_X` of the same X form one field."""
-    return [
-        (f"zope:{msgid[len('label_') :]}", msgid, "help_" + msgid[len("label_") :])
-        for msgid in sorted(english)
-        if msgid.startswith("label_") and "help_" + msgid[len("label_") :] in english
-    ]
+def _names_a_product(label: str, help_: str, translations, brand_names: Sequence[str]) -> bool:
+    texts = " ".join([label, help_, *(" ".join(pair) for pair in translations.values())]).lower()
+    return any(name in texts for name in brand_names) or _EXTRA_BRANDS.search(f"{label} {help_}") is not None
 
 
 def usable_fields(
-    raw_fields: Mapping[str, Sequence[tuple[str, str, str]]],
+    raw_fields: Mapping[str, Sequence[RawField]],
     catalogues_by_app: Mapping[str, Mapping[str, Mapping[str, str]]],
     max_label_words: int = 8,
     min_help_words: int = 3,
     max_help_words: int = 40,
     brand_names: Sequence[str] = BRAND_NAMES,
 ) -> list[Field]:
-    """Fields with a real label and help text, de-duplicated, with their translations.
+    """Fields with a real label and help text, de-duplicated across applications, with their translations.
 
-    A translation counts only if it is non-empty and differs from the English text (a copy
-    of the source is an untranslated string); a language is kept for a field when both its
-    label and help text are translated. Fields naming a product are dropped. A help text
-    (up to near-duplicates) is kept once; help texts written for two different labels, and
-    help texts that equal some label, are dropped as ambiguous.
+    A translation counts only if it is non-empty and differs from the English text and the msgid (a copy of
+    the source is an untranslated string); a language is kept for a field when both its label and help text
+    are translated. English-only kinds (`implicit`, `literal`) get none. Fields naming a product are dropped.
+    A help text (up to near-duplicates) is kept once, from the field with the most translations (then by
+    application, source and msgids); help texts written for two different labels, and help texts that equal
+    some label, are dropped as ambiguous.
     """
     candidates: list[Field] = []
     for app in sorted(raw_fields):
         catalogues = catalogues_by_app[app]
-        for source, label_msgid, help_msgid in raw_fields[app]:
-            label = clean_text(english_text(catalogues, label_msgid))
-            help_ = clean_text(english_text(catalogues, help_msgid))
+        for raw in raw_fields[app]:
+            label = clean_text(_english(catalogues, raw.label, raw.label_default))
+            help_ = clean_text(_english(catalogues, raw.help, raw.help_default))
             if not is_real_label(label, max_label_words) or not is_real_sentence(help_, min_help_words, max_help_words):
                 continue
-            translations = {}
-            for lang, cat in sorted(catalogues.items()):
-                if lang == "en":
-                    continue
-                pair = (
-                    clean_text(cat.get(label_msgid, "")),
-                    clean_text(cat.get(help_msgid, "")),
-                )
-                if (
-                    all(pair)
-                    and pair[0] not in (label, label_msgid)
-                    and pair[1]
-                    not in (
-                        help_,
-                        help_msgid,
-                    )
-                ):
-                    translations[lang] = pair
-            texts = " ".join([label, help_, *(" ".join(p) for p in translations.values())])
-            if any(name in texts.lower() for name in brand_names):
-                continue
-            candidates.append(Field(app, source, label_msgid, help_msgid, label, help_, translations))
+            translations = _translations(raw, label, help_, catalogues)
+            if not _names_a_product(label, help_, translations, brand_names):
+                candidates.append(Field(app, raw.source, raw.label, raw.help, label, help_, translations))
     labels_of_help: dict[str, set[str]] = {}
     for f in candidates:
         labels_of_help.setdefault(near_duplicate_key(f.help), set()).add(near_duplicate_key(f.label))
     label_keys = {near_duplicate_key(f.label) for f in candidates}
     kept: dict[str, Field] = {}
-    for f in sorted(candidates, key=lambda f: (f.app, f.source, f.label_msgid, f.help_msgid)):
+    for f in sorted(candidates, key=lambda f: (-len(f.translations), f.app, f.source, f.label_msgid, f.help_msgid)):
         key = near_duplicate_key(f.help)
         if len(labels_of_help[key]) == 1 and key not in label_keys:
             kept.setdefault(key, f)

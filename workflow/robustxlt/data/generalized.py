@@ -11,8 +11,14 @@ when one language lacks the row; every language pair's kept and dropped counts a
 misalignment is refused: row counts that differ when rows are matched by position, or rows missing or
 disagreeing with the first language's on more than `max_disagreement` of them (default 5%).
 
-Every ordered pair of distinct languages gets a file; optionally only a seeded sample of the rows common to all
-languages is used (the same rows for every pair), to bound evaluation cost on small machines.
+A task whose data manifest declares `test_rows_are_subsets` (the embedded benchmark: each language holds the
+English test rows translated into it, matched by id) has test sets of different sizes by design: there only
+label disagreements on the rows two languages share count as misalignment, and the rows used are those present
+in every chosen language.
+
+Every ordered pair of distinct languages gets a file; it uses the rows common to all chosen languages (so every
+pair is scored on the same rows), optionally only a seeded sample of them, to bound evaluation cost on small
+machines.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from robustxlt.data.canonical import (
     DataError,
     Pair,
     is_placeholder,
+    read_manifest,
     read_pairs,
     sha256_file,
     write_manifest,
@@ -77,23 +84,50 @@ def rows_by_id(test_sets: dict[str, list[Pair]], files: dict[str, Path]) -> tupl
     return {lang: {str(i): p for i, p in enumerate(pairs)} for lang, pairs in test_sets.items()}, "position"
 
 
-def check_alignment(rows: dict[str, dict[str, Pair]], files: dict[str, Path], max_disagreement: float) -> None:
+def check_alignment(
+    rows: dict[str, dict[str, Pair]], files: dict[str, Path], max_disagreement: float, subsets: bool = False
+) -> None:
     """Refuse a language whose rows are missing or disagree in label with the first language's on more than
-    `max_disagreement` of the first language's rows: that is misalignment, not the data's known quirks."""
+    `max_disagreement` of the first language's rows: that is misalignment, not the data's known quirks. With
+    `subsets` (test sets declared to hold subsets of the rows) missing rows are expected: the share is that of
+    the rows both languages have whose labels disagree."""
     reference_lang, reference = next(iter(rows.items()))
     for lang, keyed in rows.items():
-        missing = sum(1 for row_id in reference if row_id not in keyed)
+        missing = 0 if subsets else sum(1 for row_id in reference if row_id not in keyed)
+        shared = sum(1 for row_id in reference if row_id in keyed) if subsets else len(reference)
         differing = sum(1 for row_id, p in reference.items() if row_id in keyed and keyed[row_id].label != p.label)
-        share = (missing + differing) / max(len(reference), 1)
+        share = (missing + differing) / max(shared, 1)
         if share > max_disagreement:
             raise DataError(
                 files[lang],
                 f"{missing} rows missing and {differing} with another label than {files[reference_lang].name} "
-                f"({share:.1%} of its {len(reference)} rows, above max_disagreement {max_disagreement:.0%}): the "
-                "test sets are not aligned",
+                f"({share:.1%} of {'the rows they share' if subsets else 'its'} {shared} rows, above "
+                f"max_disagreement {max_disagreement:.0%}): the test sets are not aligned",
                 f"remove {lang} from tasks.<task>.generalized.languages, provide parallel test files, or raise "
                 "tasks.<task>.generalized.max_disagreement",
             )
+
+
+def aligned_rows(
+    files: dict[str, Path], max_disagreement: float, subsets: bool
+) -> tuple[dict[str, dict[str, Pair]], str]:
+    """Each language's test rows keyed by row id, checked for alignment (`rows_by_id`, `check_alignment`)."""
+    rows, matched_by = rows_by_id({lang: read_pairs(path) for lang, path in files.items()}, files)
+    if subsets and matched_by != "id":
+        raise DataError(
+            next(iter(files.values())),
+            "the data manifest declares test_rows_are_subsets, but the test files have no row ids to match by",
+            "re-run prepare_data for this task",
+        )
+    check_alignment(rows, files, max_disagreement, subsets)
+    return rows, matched_by
+
+
+def declares_subsets(data_dir: Path) -> bool:
+    """Whether the task's data manifest (if there is one) declares that each language's test set holds a subset
+    of the rows, matched by id."""
+    path = Path(data_dir) / "manifest.json"
+    return path.is_file() and bool(read_manifest(path).get("test_rows_are_subsets", False))
 
 
 def cross_language_pairs(
@@ -140,10 +174,13 @@ def write_generalized_pairs(
         write_manifest(manifest_file, manifest)
         return manifest
     files = {lang: data_dir / f"test-{lang}.tsv" for lang in languages}
-    rows, matched_by = rows_by_id({lang: read_pairs(path) for lang, path in files.items()}, files)
-    check_alignment(rows, files, max_disagreement)
-    reference = rows[languages[0]]
-    common = [row_id for row_id in reference if all(row_id in keyed for keyed in rows.values())]
+    subsets = declares_subsets(data_dir)
+    rows, matched_by = aligned_rows(files, max_disagreement, subsets)
+    common = [row_id for row_id in rows[languages[0]] if all(row_id in keyed for keyed in rows.values())]
+    if not common:
+        raise DataError(
+            files[languages[0]], f"no test row is present in all of {languages}", "choose fewer or other languages"
+        )
     sample = [common[i] for i in sample_rows(len(common), max_examples, seed)]
     written = {}
     for lang1, lang2 in language_pairs(languages):
@@ -159,6 +196,7 @@ def write_generalized_pairs(
         "languages": list(languages),
         "pairs": [f"{lang1}-{lang2}" for lang1, lang2 in language_pairs(languages)],
         "matched_by": matched_by,
+        "test_rows_are_subsets": subsets,
         "test_rows": {lang: len(keyed) for lang, keyed in rows.items()},
         "common_rows": len(common),
         "rows_used": sample,

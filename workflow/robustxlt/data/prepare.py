@@ -16,7 +16,7 @@ def _describe(task: TaskSpec, source: str, manifest: dict) -> str:
     if source == "embedded":
         return (
             f"EMBEDDED PROXY task {task.name}: {task.description} "
-            f"(human translations from {', '.join(w['name'] + ' ' + w['version'] for w in manifest['wheels'])})"
+            f"({len(manifest['wheels'])} pinned wheels; versions and sha256 in the data manifest)"
         )
     if source == "tiny":
         return f"TINY STAND-IN of {task.name}: generated rows with the real test files' quirks (robustxlt.data.tiny)"
@@ -57,8 +57,8 @@ def prepare_task_data(
 ) -> dict:
     """Write the canonical files of `task_name` (for `languages`, default all) into `out_dir`; manifest last.
 
-    The embedded benchmark is always built for all its languages, since its test rows are chosen to be
-    translated into every one of them.
+    The embedded benchmark is always built for all its languages: its test pool is chosen by the PAWS-X
+    languages' translations, and each language's rows are the pool's rows translated into it.
     """
     from robustxlt.data.origins import local_dir
     from robustxlt.data.sources import prepare_from_hub, prepare_from_local

@@ -6,31 +6,20 @@ this number sits beside every model's accuracy.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from robustxlt.data.canonical import Pair, read_manifest, read_pairs
+from robustxlt.data.embedded_fields import jaccard
 
 REFERENCE_MODEL = "lexical_overlap"
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Scripts written without spaces: overlap is counted on characters there.
-_UNSEGMENTED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
-
-
-def _tokens(sentence: str) -> set[str]:
-    tokens = set()
-    for word in _WORD.findall(sentence.lower()):
-        tokens.update(word if _UNSEGMENTED.search(word) else [word])
-    return tokens
 
 
 def overlap(pair: Pair) -> float:
-    """Jaccard similarity of the two sentences' token sets."""
-    a, b = _tokens(pair.sentence1), _tokens(pair.sentence2)
-    return len(a & b) / len(a | b) if a | b else 0.0
+    """Jaccard similarity of the two sentences' word sets (characters in scripts written without spaces)."""
+    return jaccard(pair.sentence1, pair.sentence2)
 
 
 class OverlapClassifier:
