@@ -161,13 +161,13 @@ def validate_config(config: dict, source: str = "config") -> dict:
             task = get_task(task_name)
         except KeyError as err:
             raise ConfigError(f"{source}: key tasks.{task_name}: {err.args[0]}") from None
-        unknown = [lang for lang in task_cfg.get("languages", []) if lang not in task.languages]
+        unknown = [lang for lang in task_cfg.get("languages") or [] if lang not in task.languages]
         if unknown:
             raise ConfigError(
                 f"{source}: key tasks.{task_name}.languages: unknown language(s) {', '.join(unknown)}; "
                 f"{task_name} has {', '.join(task.languages)}"
             )
-        if "en" not in task_cfg.get("languages", ["en"]):
+        if "en" not in (task_cfg.get("languages") or ["en"]):
             raise ConfigError(
                 f"{source}: key tasks.{task_name}.languages must include en (the training and selection language)"
             )
