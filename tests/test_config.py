@@ -22,6 +22,26 @@ def test_shipped_configurations_are_valid(name):
     validate_config(load(name), name)
 
 
+def test_the_full_embedded_patch_evaluates_every_language_of_the_benchmark():
+    """presets/embedded-full.yaml, given after config.yaml, merges as Snakemake merges configuration files."""
+    from robustxlt.data.tasks import get_task
+    from snakemake.utils import update_config
+
+    config = load("config.yaml")
+    assert task_languages(validate_config(copy.deepcopy(config)), "sameapp") == [
+        "en",
+        "de",
+        "es",
+        "fr",
+        "ja",
+        "ko",
+        "zh",
+    ]
+    update_config(config, load("presets/embedded-full.yaml"))
+    assert task_languages(validate_config(config), "sameapp") == list(get_task("sameapp").languages)
+    assert len(task_languages(config, "sameapp")) == 14
+
+
 def broken(change) -> dict:
     config = copy.deepcopy(load("config.yaml"))
     change(config)
