@@ -161,61 +161,65 @@ def validate_config(config: dict, source: str = "config") -> dict:
             task = get_task(task_name)
         except KeyError as err:
             raise ConfigError(f"{source}: key tasks.{task_name}: {err.args[0]}") from None
-        unknown = [lang for lang in task_cfg.get("languages") or [] if lang not in task.languages]
-        if unknown:
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.languages: unknown language(s) {', '.join(unknown)}; "
-                f"{task_name} has {', '.join(task.languages)}"
-            )
-        if "en" not in (task_cfg.get("languages") or ["en"]):
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.languages must include en (the training and selection language)"
-            )
-        if task_cfg["source"] == "embedded" and task.hub_id is not None:
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.source: embedded data exists only for the proxy task "
-                f"(use hub or local:<dir> for {task_name})"
-            )
-        if task_cfg["source"] == "tiny" and task.hub_id is None:
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.source: tiny stand-ins exist for the paper's tasks only "
-                "(pawsx, xnli); use embedded"
-            )
-        if task_cfg["source"] == "hub" and task.hub_id is None:
-            raise ConfigError(f"{source}: key tasks.{task_name}.source: {task_name} has no hub dataset; use embedded")
-        for method_name in task_cfg.get("methods", {}):
-            if method_name not in config["methods"]:
-                raise ConfigError(
-                    f"{source}: key tasks.{task_name}.methods.{method_name}: no method of that name; "
-                    f"methods are {', '.join(config['methods'])}"
-                )
-            _validate_method(
-                method_settings(config, task_name, method_name),
-                schema,
-                f"{source}: key tasks.{task_name}.methods.{method_name}",
-            )
-        for method_name in config["methods"]:
-            for variant, settings in method_variants(config, task_name, method_name).items():
-                if variant != method_name:  # a sweep's variant: its scalar settings must hold together too
-                    _validate_method(settings, schema, f"{source}: key methods.{method_name} (variant {variant})")
-        outside = [
-            lang
-            for lang in task_cfg["generalized"].get("languages", [])
-            if lang not in task_languages(config, task_name)
-        ]
-        if outside:
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.generalized.languages: {', '.join(outside)} not among the "
-                f"task's evaluated languages ({', '.join(task_languages(config, task_name))})"
-            )
-        if len(generalized_languages(config, task_name)) == 1:
-            raise ConfigError(
-                f"{source}: key tasks.{task_name}.generalized.languages: one language makes no pair; "
-                "give two or more, or [] to turn the generalized setting off"
-            )
-        if "embedded" in task_cfg and task_cfg["source"] != "embedded":
-            raise ConfigError(f"{source}: key tasks.{task_name}.embedded is only valid with source: embedded")
+        where = f"{source}: key tasks.{task_name}"
+        _check_task_source(task, task_cfg, where)
+        _check_task_methods(config, task_name, schema, source)
+        _check_task_languages(config, task, where)
     return config
+
+
+def _check_task_source(task, task_cfg: dict, where: str) -> None:
+    """The task's data source exists for it, and `embedded` options go with the embedded source."""
+    if task_cfg["source"] == "embedded" and task.hub_id is not None:
+        raise ConfigError(
+            f"{where}.source: embedded data exists only for the proxy task (use hub or local:<dir> for {task.name})"
+        )
+    if task_cfg["source"] == "tiny" and task.hub_id is None:
+        raise ConfigError(
+            f"{where}.source: tiny stand-ins exist for the paper's tasks only (pawsx, xnli); use embedded"
+        )
+    if task_cfg["source"] == "hub" and task.hub_id is None:
+        raise ConfigError(f"{where}.source: {task.name} has no hub dataset; use embedded")
+    if "embedded" in task_cfg and task_cfg["source"] != "embedded":
+        raise ConfigError(f"{where}.embedded is only valid with source: embedded")
+
+
+def _check_task_methods(config: dict, task_name: str, schema: dict, source: str) -> None:
+    """Per-task method settings name known methods, and every method and sweep variant holds together."""
+    for method_name in config["tasks"][task_name].get("methods", {}):
+        where = f"{source}: key tasks.{task_name}.methods.{method_name}"
+        if method_name not in config["methods"]:
+            raise ConfigError(f"{where}: no method of that name; methods are {', '.join(config['methods'])}")
+        _validate_method(method_settings(config, task_name, method_name), schema, where)
+    for method_name in config["methods"]:
+        for variant, settings in method_variants(config, task_name, method_name).items():
+            if variant != method_name:  # a sweep's variant: its scalar settings must hold together too
+                _validate_method(settings, schema, f"{source}: key methods.{method_name} (variant {variant})")
+
+
+def _check_task_languages(config: dict, task, where: str) -> None:
+    """Evaluated languages are the task's and include English; the generalized setting's are among them."""
+    task_cfg = config["tasks"][task.name]
+    wanted = task_cfg.get("languages") or []
+    unknown = [lang for lang in wanted if lang not in task.languages]
+    if unknown:
+        raise ConfigError(
+            f"{where}.languages: unknown language(s) {', '.join(unknown)}; {task.name} has {', '.join(task.languages)}"
+        )
+    if wanted and "en" not in wanted:
+        raise ConfigError(f"{where}.languages must include en (the training and selection language)")
+    evaluated = task_languages(config, task.name)
+    outside = [lang for lang in task_cfg["generalized"].get("languages", []) if lang not in evaluated]
+    if outside:
+        raise ConfigError(
+            f"{where}.generalized.languages: {', '.join(outside)} not among the task's evaluated languages "
+            f"({', '.join(evaluated)})"
+        )
+    if len(generalized_languages(config, task.name)) == 1:
+        raise ConfigError(
+            f"{where}.generalized.languages: one language makes no pair; "
+            "give two or more, or [] to turn the generalized setting off"
+        )
 
 
 def _validate_method(settings: dict, schema: dict, where: str) -> None:
