@@ -41,6 +41,18 @@ def test_the_summary_carries_the_standard_tables_numbers_and_says_where_the_rest
         assert f"{100 * delta.improvement:+.1f} [" in line
         verdict = "better" if delta.ci_low > 0 else "worse" if delta.ci_high < 0 else "no difference shown"
         assert line.endswith(f"| {verdict} |")
+    # No method was swept here, so no strength is in parentheses, and the summary does not say there is one.
+    assert "(" not in "".join(line.split("|")[1] for line in text.splitlines() if line.startswith("| "))
+    assert "in parentheses" not in text
+
+
+def test_a_swept_methods_chosen_strength_is_named(tmp_path):
+    table, _ = _standard_table(tmp_path)
+    numbers = pd.read_csv(table, dtype={"strength": str}, keep_default_na=False)
+    numbers.loc[numbers.row == "adv", "strength"] = "epsilon=0.03"
+    numbers.to_csv(table, index=False)
+    text = write_summary({("pawsx", "m"): table}, "custom", tmp_path / "summary.md")
+    assert "| adv (epsilon=0.03) |" in text and "Strengths in parentheses were chosen on English dev" in text
 
 
 def test_collapsed_runs_are_flagged_by_language(tmp_path):

@@ -69,12 +69,14 @@ def _selection_flags(selection_table: Path) -> list[str]:
 def run_summary(standard_tables: dict[tuple[str, str], Path], setup: str, results_dir: Path = Path("results")) -> str:
     """The summary text of a finished run; `standard_tables` maps (task, model) to its standard table's CSV."""
     lines = [f"# robustxlt: results ({SETUP_NOTES[setup]})", ""]
+    swept = False
     for (task, model), path in standard_tables.items():
         standard = pd.read_csv(
             path, dtype={"strength": str, "not_converged_seeds": str}, keep_default_na=False, na_values=[""]
         )
         languages = [c.removesuffix("_pct") for c in standard.columns if c.endswith("_pct") and c != f"{AVERAGE}_pct"]
         rows, flags = _method_lines(standard, languages)
+        swept |= bool(standard.strength.fillna("").astype(str).str.strip().any())
         flags += _selection_flags(path.with_name(path.name.replace("_standard.csv", "_selection.csv")))
         lines += [
             f"## {task} / {model}",
@@ -87,7 +89,8 @@ def run_summary(standard_tables: dict[tuple[str, str], Path], setup: str, result
             *([""] if flags else []),
         ]
     lines += [
-        "Strengths in parentheses were chosen on English dev. Every number above is in the tables, with all languages:",
+        ("Strengths in parentheses were chosen on English dev. " if swept else "")
+        + "Every number above is in the tables, with all languages:",
         f"- tables: {results_dir}/tables/ (md, tex, csv); figures: {results_dir}/figures/",
         f"- one row per run and test set: {results_dir}/metrics.csv; strength selection: {results_dir}/selection.csv",
         f"- HTML report with every table and figure: `{REPORT_COMMAND}`",
