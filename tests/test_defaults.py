@@ -30,6 +30,7 @@ from robustxlt.pipeline.config import (
 from robustxlt.pipeline.preflight import check_sources
 from robustxlt.training.methods import make_method
 from robustxlt.training.settings import TrainingSettings
+from snakemake.utils import update_config
 
 BASES = {
     "default": REPO / "config.yaml",
@@ -104,7 +105,18 @@ def parse_as_the_workflow(config: dict, where: str, prepared: Path) -> None:
                 make_method(method_settings(config, task, variant))
 
 
-BASE_CONFIGS = {name: load_config_file(path) for name, path in BASES.items()}
+def _base_config(path: Path) -> dict:
+    """A whole configuration; a patch (a preset without `setup`, e.g. presets/embedded-full.yaml) merged over
+    config.yaml as Snakemake merges `--configfile config.yaml PATCH`."""
+    config = load_config_file(path)
+    if "setup" in config:
+        return config
+    merged = load_config_file(BASES["default"])
+    update_config(merged, config)
+    return merged
+
+
+BASE_CONFIGS = {name: _base_config(path) for name, path in BASES.items()}
 OPTIONAL = {name: optional_paths(config, _schema(), _schema()) for name, config in BASE_CONFIGS.items()}
 
 
