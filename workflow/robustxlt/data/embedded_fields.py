@@ -85,10 +85,14 @@ def word_tokens(text: str) -> list[str]:
     return tokens
 
 
+def set_jaccard(a: set[str], b: set[str]) -> float:
+    """Jaccard overlap of two token sets (0 when both are empty)."""
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
 def jaccard(a: str, b: str) -> float:
     """Word-set Jaccard overlap of two texts (the sets of their `word_tokens`)."""
-    sa, sb = set(word_tokens(a)), set(word_tokens(b))
-    return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
+    return set_jaccard(set(word_tokens(a)), set(word_tokens(b)))
 
 
 def near_duplicate_key(text: str) -> str:

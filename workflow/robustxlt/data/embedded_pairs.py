@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from robustxlt.data.embedded_fields import Field, near_duplicate_key, word_tokens
+from robustxlt.data.embedded_fields import Field, near_duplicate_key, set_jaccard, word_tokens
 
 # Random streams of one seed: label-group order, test pairs and order, dev pairs, train pairs.
 GROUPS, TEST, DEV, TRAIN = range(4)
@@ -61,8 +61,7 @@ class _Tokens:
 
     def overlap(self, i: int, j: int) -> float:
         """Jaccard overlap of field i's English label with field j's English help text."""
-        a, b = self.label[i], self.help[j]
-        return len(a & b) / len(a | b) if a | b else 0.0
+        return set_jaccard(self.label[i], self.help[j])
 
     def preference(self, i: int, j: int) -> tuple[int, int]:
         """How well field j suits as field i's donor beyond English: the number of i's languages j is translated
