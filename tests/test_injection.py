@@ -4,7 +4,7 @@ raises the loss like one at the embeddings."""
 import pytest
 import torch
 from robustxlt.models.perturbation import ascent_step, project
-from robustxlt.training.injection import classification_head, loss_functions
+from robustxlt.training.injection import classification_head, perturbable_batch
 
 
 def tiny_classifier(model_type: str, seed: int = 0):
@@ -46,19 +46,19 @@ def tiny_batch(seed: int = 0) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("injection", ["embeddings", "hidden"])
 def test_the_unperturbed_loss_is_the_models_own(model_type, injection):
     model, batch = tiny_classifier(model_type), tiny_batch()
-    loss_of, embed = loss_functions(model, batch, torch.device("cpu"), injection)
+    view = perturbable_batch(model, batch, torch.device("cpu"), injection)
     expected = model(**batch).loss
-    assert torch.equal(loss_of(None), expected)
-    torch.testing.assert_close(loss_of(embed()), expected, rtol=0, atol=1e-6)
+    assert torch.equal(view.loss_of(None), expected)
+    torch.testing.assert_close(view.loss_of(view.embed()), expected, rtol=0, atol=1e-6)
+    assert view.mask is batch["attention_mask"]
 
 
 @pytest.mark.parametrize("model_type", ["bert", "xlm-roberta"])
 def test_an_ascent_step_at_the_hidden_states_increases_the_loss(model_type):
     for seed in range(3):
         model, batch = tiny_classifier(model_type, seed), tiny_batch(seed)
-        loss_of, embed = loss_functions(model, batch, torch.device("cpu"), "hidden")
-        hidden = embed().detach()
-        mask = batch["attention_mask"]
+        view = perturbable_batch(model, batch, torch.device("cpu"), "hidden")
+        hidden, mask, loss_of = view.embed().detach(), view.mask, view.loss_of
         delta = torch.zeros_like(hidden, requires_grad=True)
         loss = loss_of(hidden + delta)
         (grad,) = torch.autograd.grad(loss, delta)

@@ -1,14 +1,15 @@
 """Where δ enters the model: the input word embeddings (the default) or the encoder's last hidden states.
 
-Either way a method sees the same two closures over one batch: `embed()` gives the tensor δ is added to
-(attached to the graph, so the update also trains what produced it) and `loss_of(X)` the loss with X in
-its place (`loss_of(None)` is the clean loss from the token ids). At the last hidden states only the
-classification head lies between δ and the loss, so PGD's ascent steps there cost almost nothing.
+Either way a method sees one batch the same way, as a `PerturbableBatch`: `embed()` gives the tensor δ is added
+to (attached to the graph, so the update also trains what produced it), `loss_of(X)` the loss with X in its place
+(`loss_of(None)` is the clean loss from the token ids) and `mask` the real tokens. At the last hidden states only
+the classification head lies between δ and the loss, so PGD's ascent steps there cost almost nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +20,15 @@ from robustxlt.models.runtime import autocast, evaluation_mode
 INJECTION_POINTS = ("embeddings", "hidden")
 LossOf = Callable[[torch.Tensor | None], torch.Tensor]
 Embed = Callable[[], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class PerturbableBatch:
+    """One batch as a training method sees it (see the module's docstring)."""
+
+    loss_of: LossOf
+    embed: Embed
+    mask: torch.Tensor
 
 
 def classification_head(model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -34,15 +44,15 @@ def classification_head(model: torch.nn.Module) -> Callable[[torch.Tensor], torc
     )
 
 
-def loss_functions(
+def perturbable_batch(
     model: torch.nn.Module,
     batch: dict[str, torch.Tensor],
     device: torch.device,
     injection: str = "embeddings",
     precision: str = "fp32",
-) -> tuple[LossOf, Embed]:
-    """The batch's loss as a function of the tensor δ is added to, and that tensor (`precision` resolved:
-    fp32 or bf16 autocast)."""
+) -> PerturbableBatch:
+    """The batch's loss as a function of the tensor δ is added to, that tensor and the batch's mask (`precision`
+    resolved: fp32 or bf16 autocast)."""
     without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
 
     def clean_loss() -> torch.Tensor:
@@ -60,7 +70,7 @@ def loss_functions(
         def embed() -> torch.Tensor:
             return model.get_input_embeddings()(batch["input_ids"])
 
-        return loss_of, embed
+        return PerturbableBatch(loss_of, embed, batch["attention_mask"])
     if injection == "hidden":
         head = classification_head(model)
         inputs = {k: v for k, v in batch.items() if k != "labels"}
@@ -75,7 +85,7 @@ def loss_functions(
             with autocast(device, precision):
                 return model.base_model(**inputs).last_hidden_state
 
-        return loss_of, embed
+        return PerturbableBatch(loss_of, embed, batch["attention_mask"])
     raise ValueError(f"unknown injection point {injection!r}; expected one of {INJECTION_POINTS}")
 
 

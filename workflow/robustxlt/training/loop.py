@@ -25,8 +25,8 @@ from robustxlt.models.runtime import (
     seed_everything,
     select_device,
 )
-from robustxlt.training.injection import loss_functions
-from robustxlt.training.methods import Baseline, Method
+from robustxlt.training.injection import perturbable_batch
+from robustxlt.training.methods import Baseline, Method, RunContext
 from robustxlt.training.model_setup import delta_generator, load_model, optimizer_and_schedule, perturbation_units
 from robustxlt.training.resume import capture_random_streams, read_state, restore_random_streams, write_state
 from robustxlt.training.settings import TrainingSettings
@@ -286,6 +286,7 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
     settings = run.settings
     accumulation = settings.gradient_accumulation
     pad_id = run.tokenizer.pad_token_id
+    context = RunContext(unit=run.unit, generator=run.generator, scale=1.0 / accumulation)
     while state.step < run.total_steps and not state.stopped_early:
         if state.epoch_batches is None:
             lengths = run.train.lengths()
@@ -295,9 +296,8 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
             state.position = 0
         for _, batch in iterate_batches(run.train, state.epoch_batches[state.position :], pad_id, run.device):
             state.position += 1
-            loss_of, embed = loss_functions(run.model, batch, run.device, run.objective.injection, run.precision)
-            mask = batch["attention_mask"]
-            loss = run.objective.backward(loss_of, embed, mask, 1.0 / accumulation, run.unit, run.generator)
+            view = perturbable_batch(run.model, batch, run.device, run.objective.injection, run.precision)
+            loss = run.objective.backward(view, context)
             state.step_loss += loss / accumulation
             state.micro += 1
             if state.micro % accumulation or not optimizer_step(run, state):

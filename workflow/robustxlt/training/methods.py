@@ -13,19 +13,29 @@ and step sizes are in units of the mean norm of what δ is added to (token embed
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import torch
 
 from robustxlt.models.perturbation import ascent_step, init_delta, project, sample_noise
+from robustxlt.training.injection import PerturbableBatch
 from robustxlt.training.kinds import KINDS
 
-# loss_of(None) is the clean loss from the token ids; loss_of(E) the loss with E where δ is injected.
-LossOf = Callable[[torch.Tensor | None], torch.Tensor]
-# embed() gives the batch's tensor at the injection point, attached to the graph (what produced it trains).
-Embed = Callable[[], torch.Tensor]
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a method needs beyond the batch, fixed for a run: the unit of ε and σ (the mean norm of what δ is
+    added to), the generator of δ's draws, and the weight of one forward pass in an optimizer step."""
+
+    unit: float
+    generator: torch.Generator | None = None
+    scale: float = 1.0  # 1 / gradient accumulation
+
+    def backward(self, loss: torch.Tensor) -> float:
+        """Back-propagate `loss`, weighted, into the parameters' gradients; return its value."""
+        (loss * self.scale).backward()
+        return loss.item()
 
 
 class Method(Protocol):
@@ -34,9 +44,7 @@ class Method(Protocol):
     kind: ClassVar[str]
     injection: str
 
-    def backward(
-        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
-    ) -> float: ...
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float: ...
 
     def absolute(self, unit: float) -> dict: ...
 
@@ -48,12 +56,8 @@ class Baseline:
     kind: ClassVar[str] = "baseline"
     injection: ClassVar[str] = "embeddings"  # no δ: the clean loss never looks at the injection point
 
-    def backward(
-        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
-    ) -> float:
-        loss = loss_of(None)
-        (loss * scale).backward()
-        return loss.item()
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float:
+        return run.backward(batch.loss_of(None))
 
     def absolute(self, unit: float) -> dict:
         return {}
@@ -80,16 +84,12 @@ class RandomPerturbation:
     draws: int = 1
     injection: str = "embeddings"
 
-    def backward(
-        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
-    ) -> float:
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float:
         total = 0.0
         for _ in range(self.draws):
-            embeds = embed()
-            noise = sample_noise(embeds.detach(), mask, self.distribution, self.sigma * unit, generator)
-            loss = loss_of(embeds + noise) / self.draws
-            (loss * scale).backward()
-            total += loss.item()
+            embeds = batch.embed()
+            noise = sample_noise(embeds.detach(), batch.mask, self.distribution, self.sigma * run.unit, run.generator)
+            total += run.backward(batch.loss_of(embeds + noise) / self.draws)
         return total
 
     def absolute(self, unit: float) -> dict:
@@ -119,28 +119,24 @@ class Adversarial(_EpsilonBall):
     kind: ClassVar[str] = "adversarial"
     clean_loss: bool = False
 
-    def worst_delta(
-        self, loss_of: LossOf, embeds: torch.Tensor, mask: torch.Tensor, unit: float, generator: torch.Generator
-    ) -> torch.Tensor:
-        """δ after K projected ascent steps; torch.autograd.grad leaves the parameters' .grad untouched."""
-        epsilon, step_size = self.epsilon * unit, self.step_size * unit
-        delta = init_delta(embeds, mask, self.norm, epsilon, generator, zero=not self.random_init)
+    def worst_delta(self, batch: PerturbableBatch, embeds: torch.Tensor, run: RunContext) -> torch.Tensor:
+        """δ after K projected ascent steps from `embeds` (detached); torch.autograd.grad leaves the parameters'
+        .grad untouched."""
+        epsilon, step_size, mask = self.epsilon * run.unit, self.step_size * run.unit, batch.mask
+        delta = init_delta(embeds, mask, self.norm, epsilon, run.generator, zero=not self.random_init)
         for _ in range(self.steps):
             delta.requires_grad_(True)
-            (grad,) = torch.autograd.grad(loss_of(embeds + delta), delta)
+            (grad,) = torch.autograd.grad(batch.loss_of(embeds + delta), delta)
             delta = project(ascent_step(delta.detach(), grad, mask, self.norm, step_size), mask, self.norm, epsilon)
         return delta.detach()
 
-    def backward(
-        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
-    ) -> float:
-        embeds = embed()
-        delta = self.worst_delta(loss_of, embeds.detach(), mask, unit, generator)
-        loss = loss_of(embeds + delta)
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float:
+        embeds = batch.embed()
+        delta = self.worst_delta(batch, embeds.detach(), run)
+        loss = batch.loss_of(embeds + delta)
         if self.clean_loss:
-            loss = loss + loss_of(embeds)
-        (loss * scale).backward()
-        return loss.item()
+            loss = loss + batch.loss_of(embeds)
+        return run.backward(loss)
 
 
 @dataclass(frozen=True)
@@ -150,20 +146,16 @@ class FreeLB(_EpsilonBall):
     kind: ClassVar[str] = "freelb"
     steps: int = 2
 
-    def backward(
-        self, loss_of: LossOf, embed: Embed, mask: torch.Tensor, scale: float, unit: float, generator: torch.Generator
-    ) -> float:
-        epsilon, step_size = self.epsilon * unit, self.step_size * unit
-        embeds = embed()
-        delta = init_delta(embeds.detach(), mask, self.norm, epsilon, generator, zero=not self.random_init)
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float:
+        epsilon, step_size, mask = self.epsilon * run.unit, self.step_size * run.unit, batch.mask
+        embeds = batch.embed()
+        delta = init_delta(embeds.detach(), mask, self.norm, epsilon, run.generator, zero=not self.random_init)
         total = 0.0
         for step in range(self.steps):
             delta.requires_grad_(True)
             if step:  # the previous backward freed the graph of the word embeddings
-                embeds = embed()
-            loss = loss_of(embeds + delta) / self.steps
-            (loss * scale).backward()
-            total += loss.item()
+                embeds = batch.embed()
+            total += run.backward(batch.loss_of(embeds + delta) / self.steps)
             delta = project(
                 ascent_step(delta.detach(), delta.grad, mask, self.norm, step_size), mask, self.norm, epsilon
             )
