@@ -8,6 +8,7 @@ Modules:
     methods       one class per method kind: its training step
     injection     where a perturbation enters the model (embeddings or a hidden layer)
     resume        checkpoint state and random streams, to resume an interrupted run
+    outputs       a run's training log and its best-dev checkpoint
     sweep         swept method variants, their names and the chosen one
     model_setup   a run's model, optimizer, perturbation units and δ generator before its first step
     loop          the training loop of one run

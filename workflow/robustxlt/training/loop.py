@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.data.canonical import read_manifest, read_pairs, sha256_file
+from robustxlt.data.canonical import read_manifest, read_pairs
 from robustxlt.models.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.models.loading import describe_model
 from robustxlt.models.prediction import accuracy, collapsed, predict
@@ -28,36 +27,17 @@ from robustxlt.models.runtime import (
 from robustxlt.training.injection import perturbable_batch
 from robustxlt.training.methods import Baseline, Method, RunContext
 from robustxlt.training.model_setup import delta_generator, load_model, optimizer_and_schedule, perturbation_units
-from robustxlt.training.resume import capture_random_streams, read_state, restore_random_streams, write_state
+from robustxlt.training.outputs import JsonLinesLog, publish, save_best_checkpoint
+from robustxlt.training.resume import (
+    capture_random_streams,
+    read_state,
+    restore_random_streams,
+    run_signature,
+    write_state,
+)
 from robustxlt.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
-
-
-class JsonLinesLog:
-    """Append-only JSON-lines training log (one event per line, flushed at once so progress is visible)."""
-
-    def __init__(self, path: Path, earlier: str = "") -> None:
-        """A new log at `path`; `earlier`: the lines of the run so far, when it resumes."""
-        self.path = Path(path)
-        self._file = open(path, "w", encoding="utf-8")
-        self._file.write(earlier)
-
-    def write(self, event: str, **fields) -> None:
-        self._file.write(json.dumps({"event": event, **fields}) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def _save_checkpoint(model, tokenizer, directory: Path) -> None:
-    tmp = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(directory, ignore_errors=True)
-    os.replace(tmp, directory)
 
 
 @dataclass
@@ -393,43 +373,3 @@ def fine_tune(
     for saved in (training.state_file, training.state_file.with_name(training.state_file.name + ".tmp")):
         saved.unlink(missing_ok=True)
     return summary
-
-
-def run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device) -> str:
-    """What a saved state must match to be resumed: the run, its settings (save_every aside), method, seed,
-    precision, device, training data (sha256) and model (its config and weights' size)."""
-    model_dir = Path(model_dir)
-    weights = sorted((f.name, f.stat().st_size) for f in model_dir.glob("*.safetensors"))
-    return json.dumps(
-        {
-            "run": run,
-            "seed": seed,
-            "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "save_every"},
-            "method": {"kind": objective.kind, **dataclasses.asdict(objective)},
-            "precision": precision,
-            "device": str(device),
-            "data": [sha256_file(f) for f in (train_file or data_dir / "train-en.tsv", data_dir / "dev-en.tsv")],
-            "model": [str(model_dir), (model_dir / "config.json").read_text(), weights],
-        },
-        sort_keys=True,
-    )
-
-
-def save_best_checkpoint(run: Run, state: LoopState) -> None:
-    """Put the best dev step's weights back into the model (frozen ones never changed) and write the checkpoint."""
-    if state.best_weights is not None:
-        with torch.no_grad():
-            for name, parameter in run.model.named_parameters():
-                if name in state.best_weights:
-                    parameter.copy_(state.best_weights[name])
-    _save_checkpoint(run.model, run.tokenizer, run.checkpoint_dir)
-
-
-def publish(summary: dict, trace: JsonLinesLog, checkpoint: Path, out_dir: Path) -> None:
-    """Record the run's outcome in the checkpoint and the log, then move the checkpoint into place."""
-    (checkpoint / "robustxlt_training.json").write_text(json.dumps(summary, indent=2) + "\n")
-    trace.write("end", **{k: v for k, v in summary.items() if k not in ("run", "settings")})
-    trace.close()
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(checkpoint, out_dir)
-    checkpoint.parent.rmdir()

@@ -10,6 +10,7 @@ resuming a different run: a state whose signature differs is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from robustxlt.data.canonical import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +74,23 @@ def read_state(path: Path, signature: str) -> dict | None:
         log.warning("ignoring the saved training state %s: it belongs to another run or settings", path)
         return None
     return state
+
+
+def run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device) -> str:
+    """What a saved state must match to be resumed: the run, its settings (save_every aside), method, seed,
+    precision, device, training data (sha256) and model (its config and weights' size)."""
+    model_dir = Path(model_dir)
+    weights = sorted((f.name, f.stat().st_size) for f in model_dir.glob("*.safetensors"))
+    return json.dumps(
+        {
+            "run": run,
+            "seed": seed,
+            "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "save_every"},
+            "method": {"kind": objective.kind, **dataclasses.asdict(objective)},
+            "precision": precision,
+            "device": str(device),
+            "data": [sha256_file(f) for f in (train_file or data_dir / "train-en.tsv", data_dir / "dev-en.tsv")],
+            "model": [str(model_dir), (model_dir / "config.json").read_text(), weights],
+        },
+        sort_keys=True,
+    )
