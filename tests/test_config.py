@@ -4,6 +4,7 @@ import pytest
 import yaml
 from conftest import REPO
 from robustxlt.pipeline.config import (
+    described_setup,
     ConfigError,
     generalized_languages,
     method_settings,
@@ -20,6 +21,18 @@ def load(name: str) -> dict:
 @pytest.mark.parametrize("name", ["config.yaml", "presets/smoke.yaml", "presets/paper.yaml", "presets/paper-tiny.yaml"])
 def test_shipped_configurations_are_valid(name):
     validate_config(load(name), name)
+
+
+def test_the_embedded_setup_is_named_only_when_every_source_is_embedded():
+    config = load("config.yaml")
+    assert described_setup(config) == ("embedded", None)
+    config["tasks"] = {"xnli": {"source": "local:/data/xnli", "languages": ["en", "de"]}}
+    setup, warning = described_setup(validate_config(config), "config.yaml")
+    assert setup == "custom"
+    assert warning.startswith("config.yaml: setup is embedded but tasks.xnli.source is local:/data/xnli")
+    assert "setup: custom" in warning
+    paper = load("presets/paper.yaml")
+    assert described_setup(paper) == ("paper", None)
 
 
 def test_the_full_embedded_patch_evaluates_every_language_of_the_benchmark():

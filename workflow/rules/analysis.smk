@@ -73,7 +73,7 @@ rule render:
             for method in METHODS
         },
         languages=lambda wildcards: task_languages(config, wildcards.task),
-        setup=config["setup"],
+        setup=SETUP,
         paper_reference=lambda wildcards: paper_reference(wildcards.model),
         n_boot=config["analysis"]["bootstrap_samples"],
         method_settings=lambda wildcards: {

@@ -7,6 +7,7 @@ from pathlib import Path
 from snakemake.resources import Resource
 
 from robustxlt.pipeline.config import (
+    described_setup,
     generalized_languages,
     method_settings,
     method_variants,
@@ -53,6 +54,10 @@ CONFIG_SOURCE = ", ".join(map(str, workflow.overwrite_configfiles)) or "config.y
 stop_on_config_error(validate_config, config, source=CONFIG_SOURCE)
 # Local paths and model positions: before the DAG, not hours later inside a job.
 stop_on_config_error(check_sources, config, where=CONFIG_SOURCE)
+# What the captions call this setup: `embedded` only when every task and model source is.
+SETUP, setup_warning = described_setup(config, CONFIG_SOURCE)
+if setup_warning:
+    print(f"robustxlt: {setup_warning}", file=sys.stderr)
 
 TASKS = list(config["tasks"])
 MODELS = list(config["models"])

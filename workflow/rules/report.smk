@@ -25,6 +25,6 @@ rule summary:
         "../../envs/analysis.yaml"
     params:
         grid=[[task, model] for task in TASKS for model in MODELS],
-        setup=config["setup"],
+        setup=SETUP,
     script:
         "../scripts/summary.py"

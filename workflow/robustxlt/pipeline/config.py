@@ -268,3 +268,25 @@ def training_settings(config: dict, task_name: str, model_name: str) -> dict:
     settings.update(config["tasks"][task_name].get("training", {}))
     settings.update(config["models"][model_name].get("training", {}))
     return settings
+
+
+def described_setup(config: dict, source: str = "config") -> tuple[str, str | None]:
+    """The setup the tables name, and a warning when `setup: embedded` claims more than the sources give.
+
+    `embedded` says the offline proxy task on the embedded model; a configuration that keeps that setup but points
+    a task or model elsewhere (e.g. the default with only `tasks` replaced) is a custom setup, and its captions say
+    so (their Model and Data lines name what ran)."""
+    if config["setup"] != "embedded":
+        return config["setup"], None
+    elsewhere = [
+        f"{kind}.{name}.source is {settings['source']}"
+        for kind in ("tasks", "models")
+        for name, settings in config[kind].items()
+        if settings["source"] != "embedded"
+    ]
+    if not elsewhere:
+        return "embedded", None
+    return "custom", (
+        f"{source}: setup is embedded but {'; '.join(elsewhere)}: the tables call this a custom setup (their Model "
+        "and Data lines say what ran); write setup: custom to say so yourself"
+    )
