@@ -4,8 +4,8 @@ import pytest
 import yaml
 from conftest import REPO
 from robustxlt.pipeline.config import (
-    described_setup,
     ConfigError,
+    described_setup,
     generalized_languages,
     method_settings,
     task_languages,

@@ -6,7 +6,7 @@ import pytest
 import torch
 from robustxlt.evaluation.outcomes import decode_outcomes
 from robustxlt.evaluation.zero_shot import EvaluationSet, zero_shot_accuracy
-from robustxlt.training.loop import TrainingSettings, fine_tune
+from robustxlt.training.loop import LoopState, TrainingSettings, converged, fine_tune
 from safetensors.torch import load_file
 from transformers import AutoModelForSequenceClassification
 
@@ -241,6 +241,15 @@ def test_a_run_cut_short_while_english_dev_rises_is_flagged_not_converged(tiny_m
     assert summary["converged"] is False and summary["stopped_early"] is False
     (end,) = _log(tmp_path / "a.jsonl", "end")
     assert end["converged"] is False
+
+
+def test_a_best_step_just_before_the_budgets_end_is_not_a_plateau():
+    # eval_every 50, a 504-step budget: a best checkpoint at step 500 is followed only by the final evaluation at
+    # 504, which cannot show that English dev stopped improving; one at 450 is followed by a full interval.
+    assert converged(LoopState(step=504, best_step=500), eval_every=50) is False
+    assert converged(LoopState(step=504, best_step=504), eval_every=50) is False
+    assert converged(LoopState(step=504, best_step=450), eval_every=50) is True
+    assert converged(LoopState(step=300, best_step=290, stopped_early=True), eval_every=5) is True
 
 
 def test_early_stopping_ends_on_the_plateau_keeps_the_best_checkpoint_and_converges(

@@ -95,7 +95,7 @@ class Run:
             "best_step": state.best_step,
             "best_dev_accuracy": state.best_dev_accuracy,
             "dev_collapsed": state.best_collapsed,
-            "converged": converged(state),
+            "converged": converged(state, self.settings.eval_every),
             "stopped_early": state.stopped_early,
             "steps_trained": state.step,
             "evaluations": state.evaluations,
@@ -222,10 +222,12 @@ def patience_exhausted(settings: TrainingSettings, state: LoopState) -> bool:
     return patience is not None and state.stale_evaluations >= patience
 
 
-def converged(state: LoopState) -> bool:
-    """False when the run ended while English dev was still improving: its best checkpoint is its last
-    evaluation (docs/methods.md, "Training budget and convergence"). A run stopped early has converged."""
-    return state.stopped_early or state.best_step != state.step
+def converged(state: LoopState, eval_every: int) -> bool:
+    """False when the run ended while English dev was still improving: no full evaluation interval without
+    improvement followed its best checkpoint. That covers a best checkpoint at the last evaluation, and one at the
+    last regular evaluation when the budget ends a few steps later, whose final evaluation cannot show a plateau
+    (docs/methods.md, "Training budget and convergence"). A run stopped early has converged."""
+    return state.stopped_early or state.step - state.best_step >= eval_every
 
 
 def optimizer_step(run: Run, state: LoopState) -> bool:

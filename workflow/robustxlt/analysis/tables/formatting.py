@@ -113,7 +113,8 @@ def convergence_note(results: Results) -> str:
         return ""
     seeds = "; ".join(f"{m}: seed {', '.join(map(str, s))}" for m, s in flagged.items())
     return (
-        f"{NOT_CONVERGED}: not converged, the best checkpoint was the last English dev evaluation ({seeds}); "
+        f"{NOT_CONVERGED}: not converged, English dev still improving when training ended: no full evaluation "
+        f"interval without improvement after the best checkpoint ({seeds}); "
         "raise training.epochs or early_stopping_patience."
     )
 
