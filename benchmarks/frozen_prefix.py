@@ -58,19 +58,16 @@ def loss_from_prefix(model, hidden: torch.Tensor, batch: dict, frozen: int) -> t
     return torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
 
 
-def summary(seconds: list[float]) -> dict:
-    """Mean and median after three warm-up batches (batch lengths vary: the mean is what a run pays)."""
+def timed(items, step) -> dict:
+    """Mean and median seconds of `step` per item, after three warm-up items (batch lengths vary: the mean is what
+    a run pays)."""
+    seconds = []
+    for item in items:
+        started = time.perf_counter()
+        step(item)
+        seconds.append(time.perf_counter() - started)
     seconds = seconds[3:]
     return {"mean": round(float(np.mean(seconds)), 4), "median": round(float(np.median(seconds)), 4)}
-
-
-def timed(batches, step) -> dict:
-    seconds = []
-    for batch in batches:
-        started = time.perf_counter()
-        step(batch)
-        seconds.append(time.perf_counter() - started)
-    return summary(seconds)
 
 
 def ratio(slow: dict, fast: dict) -> float:
@@ -103,36 +100,37 @@ def main() -> None:
     optimizer, _ = optimizer_and_schedule(model, settings, 100)
     frozen = args.freeze_layers
 
-    def train_full(batch):
-        with autocast(CPU, precision):
-            loss = model(**batch).loss
+    def update(loss: torch.Tensor) -> None:
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    results = {"train_full": timed(batches, train_full)}
-    cached = [(batch, prefix(model, batch, frozen)) for batch in batches]
-    seconds = []
-    for batch, hidden in cached:
-        started = time.perf_counter()
+    def train_full(item) -> None:
+        batch, _ = item
         with autocast(CPU, precision):
-            loss = loss_from_prefix(model, hidden, batch, frozen)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        seconds.append(time.perf_counter() - started)
-    results["train_from_prefix"] = summary(seconds)
+            update(model(**batch).loss)
+
+    def train_from_prefix(item) -> None:
+        batch, hidden = item
+        with autocast(CPU, precision):
+            update(loss_from_prefix(model, hidden, batch, frozen))
+
+    def infer_full(item) -> None:
+        batch, _ = item
+        model(**{k: v for k, v in batch.items() if k != "labels"})
+
+    def infer_from_prefix(item) -> None:
+        batch, hidden = item
+        top = run_layers(model.bert.encoder.layer[frozen:], hidden, batch["attention_mask"])
+        model.classifier(model.bert.pooler(top))
+
+    # The bottom layers' outputs, computed before any timing: what a cache would hold.
+    cached = [(batch, prefix(model, batch, frozen)) for batch in batches]
+    results = {"train_full": timed(cached, train_full), "train_from_prefix": timed(cached, train_from_prefix)}
     model.eval()
     with torch.no_grad(), autocast(CPU, precision):
-        inputs = [{k: v for k, v in b.items() if k != "labels"} for b in batches]
-        results["inference_full"] = timed(inputs, lambda b: model(**b))
-        seconds = []
-        for batch, hidden in cached:
-            started = time.perf_counter()
-            top = run_layers(model.bert.encoder.layer[frozen:], hidden, batch["attention_mask"])
-            model.classifier(model.bert.pooler(top))
-            seconds.append(time.perf_counter() - started)
-        results["inference_from_prefix"] = summary(seconds)
+        results["inference_full"] = timed(cached, infer_full)
+        results["inference_from_prefix"] = timed(cached, infer_from_prefix)
     record = {
         "cpu": cpu_name(),
         "date": time.strftime("%Y-%m-%d"),

@@ -31,21 +31,31 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
+def class_plan(positives: list, negatives: list, n: int, rng: random.Random) -> tuple[list, list, list]:
+    """(sentence-1 source, sentence-2 source) per row for `n` rows, a third per class: entailment and contradiction
+    keep a benchmark pair (a positive, a negative), neutral pairs a positive's label with the next one's help text."""
+    rng.shuffle(positives)
+    rng.shuffle(negatives)
+    per_class = n // 3
+    if len(positives) < 2 * per_class or len(negatives) < n - 2 * per_class:
+        raise SystemExit(f"too few pairs for {n} rows: {len(positives)} positive, {len(negatives)} negative")
+    entail = [(p, p) for p in positives[:per_class]]
+    donors = positives[per_class : 2 * per_class]
+    neutral = list(zip(donors, donors[1:] + donors[:1]))
+    contra = [(q, q) for q in negatives[: n - 2 * per_class]]
+    return entail, neutral, contra
+
+
 def three_class(rows: list[dict[str, str]], n: int, rng: random.Random) -> list[tuple[str, str, str]]:
     """`n` English rows, a third per class, from the benchmark's positive and negative pairs."""
     positives = [r for r in rows if r["label"] == "1"]
     negatives = [r for r in rows if r["label"] == "0"]
-    rng.shuffle(positives)
-    rng.shuffle(negatives)
-    per_class = n // 3
-    if len(positives) < 2 * per_class or len(negatives) < per_class:
-        raise SystemExit(f"too few pairs for {n} rows: {len(positives)} positive, {len(negatives)} negative")
-    entail = [(r["sentence1"], r["sentence2"], "entailment") for r in positives[:per_class]]
-    contra = [(r["sentence1"], r["sentence2"], "contradiction") for r in negatives[: n - 2 * per_class]]
-    donors = positives[per_class : 2 * per_class]
-    shifted = donors[1:] + donors[:1]
-    neutral = [(a["sentence1"], b["sentence2"], "neutral") for a, b in zip(donors, shifted)]
-    out = entail + neutral + contra
+    entail, neutral, contra = class_plan(positives, negatives, n, rng)
+    out = [
+        (a["sentence1"], b["sentence2"], label)
+        for label, plan in (("entailment", entail), ("neutral", neutral), ("contradiction", contra))
+        for a, b in plan
+    ]
     rng.shuffle(out)
     return out
 
@@ -57,13 +67,12 @@ def parallel_test(source: Path, languages: list[str], n: int, rng: random.Random
     english = by_lang["en"]
     positives = [i for i in common if english[i]["label"] == "1"]
     negatives = [i for i in common if english[i]["label"] == "0"]
-    rng.shuffle(positives)
-    rng.shuffle(negatives)
-    per_class = n // 3
-    entail, donors = positives[:per_class], positives[per_class : 2 * per_class]
-    contra = negatives[: n - 2 * per_class]
-    plan = [(i, i, "entailment") for i in entail] + [(i, i, "contradiction") for i in contra]
-    plan += [(a, b, "neutral") for a, b in zip(donors, donors[1:] + donors[:1])]
+    entail, neutral, contra = class_plan(positives, negatives, n, rng)
+    plan = [
+        (a, b, label)
+        for label, pairs in (("entailment", entail), ("contradiction", contra), ("neutral", neutral))
+        for a, b in pairs
+    ]
     rng.shuffle(plan)
     return {
         lang: [(rows[a]["sentence1"], rows[b]["sentence2"], label) for a, b, label in plan]
