@@ -4,7 +4,8 @@ with every layer run, against the same from the bottom layers' outputs computed 
 With `freeze_layers: N` and the word embeddings frozen, the embedding layer and the bottom N transformer layers map
 a batch to the same states on every pass (up to their dropout), so they could run once per example for a whole
 training, and once per test set for every checkpoint evaluated on it. This measures the ceiling of that saving;
-the pipeline does not cache (the frozen layers keep their dropout in training).
+training caches them with `cache_frozen_layers: true` (robustxlt.training.frozen_prefix; the frozen layers then
+apply no dropout), evaluation does not.
 
     python benchmarks/frozen_prefix.py --workdir DIR [--threads 1] [--batches 40]
 

@@ -90,6 +90,12 @@ def broken(change) -> dict:
         (lambda c: c.update(seeds=[1.0]), "seeds.0: 1.0 is not an integer"),
         (lambda c: c["training"].update(max_steps=True), "training.max_steps"),
         (lambda c: c["methods"]["rs-rp"].update(sigma=[0.01, float("inf")]), "methods.rs-rp.sigma.1: inf"),
+        # Settings that hold alone but not together, once the training blocks are merged.
+        (
+            lambda c: c["models"]["e5small"]["training"].update(freeze_layers=0),
+            "training of model e5small on task sameapp (the training block merged with the task's and the model's): "
+            "training setting cache_frozen_layers: true needs frozen layers to cache",
+        ),
     ],
 )
 def test_bad_configuration_gives_one_line_naming_the_key(change, expected):

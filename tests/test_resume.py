@@ -148,11 +148,15 @@ def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypat
     assert sorted(p.name for p in records.iterdir()) == ["elsewhere-1.json"]
 
 
-def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
-    """The early-stopping state (evaluations since the last improvement) is saved and restored with the rest."""
+@pytest.mark.parametrize("cached", [False, True], ids=["whole-model", "frozen-layers-cached"])
+def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch, cached):
+    """The early-stopping state (evaluations since the last improvement) is saved and restored with the rest; with
+    the frozen layers' output cached, the cache is computed anew and the run still ends identical."""
     from robustxlt.training import loop as training
 
     settings = dataclasses.replace(SETTINGS, max_steps=300, eval_every=5, save_every=5, early_stopping_patience=3)
+    if cached:
+        settings = dataclasses.replace(settings, freeze_layers=1, cache_frozen_layers=True)
     whole = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a" / "ckpt", tmp_path / "a.jsonl", settings, 3, RUN)
     assert whole["stopped_early"] and whole["steps_trained"] > 20
     crash_at = whole["steps_trained"] - 3  # after the patience counter started and a state was saved

@@ -165,7 +165,21 @@ def validate_config(config: dict, source: str = "config") -> dict:
         _check_task_source(task, task_cfg, where)
         _check_task_methods(config, task_name, schema, source)
         _check_task_languages(config, task, where)
+        _check_training_settings(config, task_name, source)
     return config
+
+
+def _check_training_settings(config: dict, task_name: str, source: str) -> None:
+    """Each model's complete training settings on the task hold together (e.g. a cache of frozen layers needs
+    frozen layers), checked here rather than when the training job starts."""
+    for model_name in config["models"]:
+        try:
+            TrainingSettings.from_dict(training_settings(config, task_name, model_name))
+        except ValueError as error:
+            raise ConfigError(
+                f"{source}: training of model {model_name} on task {task_name} (the training block merged with the "
+                f"task's and the model's): {error}"
+            ) from None
 
 
 def _check_task_source(task, task_cfg: dict, where: str) -> None:

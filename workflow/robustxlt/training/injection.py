@@ -50,16 +50,19 @@ def perturbable_batch(
     device: torch.device,
     injection: str = "embeddings",
     precision: str = "fp32",
+    last_hidden: Embed | None = None,
 ) -> PerturbableBatch:
     """The batch's loss as a function of the tensor δ is added to, that tensor and the batch's mask (`precision`
-    resolved: fp32 or bf16 autocast)."""
+    resolved: fp32 or bf16 autocast). `last_hidden` gives the encoder's last hidden states another way (from cached
+    frozen layers, robustxlt.training.frozen_prefix): the clean loss then comes from them too, and δ can be added
+    only there."""
     without_ids = {k: v for k, v in batch.items() if k != "input_ids"}
 
     def clean_loss() -> torch.Tensor:
         with autocast(device, precision):
             return model(**batch).loss
 
-    if injection == "embeddings":
+    if injection == "embeddings" and last_hidden is None:
 
         def loss_of(embeds: torch.Tensor | None) -> torch.Tensor:
             if embeds is None:
@@ -71,21 +74,23 @@ def perturbable_batch(
             return model.get_input_embeddings()(batch["input_ids"])
 
         return PerturbableBatch(loss_of, embed, batch["attention_mask"])
-    if injection == "hidden":
+    if injection in INJECTION_POINTS:
         head = classification_head(model)
         inputs = {k: v for k, v in batch.items() if k != "labels"}
 
+        def encode() -> torch.Tensor:
+            with autocast(device, precision):
+                return last_hidden() if last_hidden else model.base_model(**inputs).last_hidden_state
+
         def loss_of(hidden: torch.Tensor | None) -> torch.Tensor:
             if hidden is None:
-                return clean_loss()
+                if last_hidden is None:
+                    return clean_loss()
+                hidden = encode()
             with autocast(device, precision):
                 return F.cross_entropy(head(hidden).float(), batch["labels"])
 
-        def embed() -> torch.Tensor:
-            with autocast(device, precision):
-                return model.base_model(**inputs).last_hidden_state
-
-        return PerturbableBatch(loss_of, embed, batch["attention_mask"])
+        return PerturbableBatch(loss_of, encode, batch["attention_mask"])
     raise ValueError(f"unknown injection point {injection!r}; expected one of {INJECTION_POINTS}")
 
 

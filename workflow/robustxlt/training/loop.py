@@ -24,6 +24,7 @@ from robustxlt.models.runtime import (
     seed_everything,
     select_device,
 )
+from robustxlt.training.frozen_prefix import FrozenPrefix, cache_frozen_layers
 from robustxlt.training.injection import perturbable_batch
 from robustxlt.training.methods import Baseline, Method, RunContext
 from robustxlt.training.model_setup import delta_generator, load_model, optimizer_and_schedule, perturbation_units
@@ -63,6 +64,8 @@ class Run:
     # Where the full training state is saved every settings.save_every steps, and whose run it is.
     state_file: Path | None = None
     signature: str = ""
+    # The frozen layers' cached output (settings.cache_frozen_layers), or None: every step runs the whole model.
+    frozen: FrozenPrefix | None = None
 
     def log_start(self, run_keys: dict, steps_per_epoch: int) -> None:
         """The log's first line: what is trained, how, where, and the perturbation sizes in absolute units."""
@@ -80,6 +83,7 @@ class Run:
             total_steps=self.total_steps,
             steps_per_epoch=steps_per_epoch,
             trainable_parameters=sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+            frozen_layers_cached=self.frozen_layers_cached,
         )
         log.info(
             "training %s: %d examples, %d optimizer steps on %s (%s)",
@@ -106,7 +110,13 @@ class Run:
             "seconds_per_step": (elapsed - state.eval_seconds) / max(state.step, 1),
             "injection": self.objective.injection,
             "perturbation_unit": self.unit,
+            "frozen_layers_cached": self.frozen_layers_cached,
         }
+
+    @property
+    def frozen_layers_cached(self) -> int:
+        """How many bottom layers each step skipped, their output cached (0: none)."""
+        return self.frozen.layers if self.frozen else 0
 
 
 @dataclass
@@ -186,9 +196,12 @@ def restore_state(run: Run) -> tuple[LoopState, str]:
 def evaluate_dev(run: Run, state: LoopState) -> None:
     """English dev accuracy now; keep the checkpoint when it is the best so far."""
     eval_started = time.perf_counter()
-    predictions = predict(
-        run.model, run.dev, run.settings.eval_batch_size, run.tokenizer.pad_token_id, precision=run.precision
-    )
+    if run.frozen:
+        predictions = run.frozen.predict_dev(run.settings.eval_batch_size)
+    else:
+        predictions = predict(
+            run.model, run.dev, run.settings.eval_batch_size, run.tokenizer.pad_token_id, precision=run.precision
+        )
     dev_accuracy, dev_collapsed = accuracy(predictions, run.dev.labels), collapsed(predictions)
     improved = dev_accuracy > state.best_dev_accuracy
     significant = dev_accuracy > state.best_dev_accuracy + run.settings.early_stopping_threshold
@@ -276,9 +289,10 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
                 lengths, settings.batch_size, settings.length_group_size, run.rng
             )
             state.position = 0
-        for _, batch in iterate_batches(run.train, state.epoch_batches[state.position :], pad_id, run.device):
+        for indices, batch in iterate_batches(run.train, state.epoch_batches[state.position :], pad_id, run.device):
             state.position += 1
-            view = perturbable_batch(run.model, batch, run.device, run.objective.injection, run.precision)
+            last_hidden = run.frozen.train_batch(indices) if run.frozen else None
+            view = perturbable_batch(run.model, batch, run.device, run.objective.injection, run.precision, last_hidden)
             loss = run.objective.backward(view, context)
             state.step_loss += loss / accumulation
             state.micro += 1
@@ -329,6 +343,7 @@ def fine_tune(
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
     total_steps = settings.total_steps(steps_per_epoch)
     optimizer, schedule = optimizer_and_schedule(model, settings, total_steps)
+    frozen = cache_frozen_layers(model, settings, objective, train, dev, tokenizer.pad_token_id, precision)
     unit, embedding_unit = perturbation_units(model, objective, english, settings, tokenizer.pad_token_id)
 
     partial = out_dir.with_name(out_dir.name + ".partial")
@@ -352,6 +367,7 @@ def fine_tune(
         checkpoint_dir=partial / "checkpoint",
         state_file=out_dir.with_name(out_dir.name + ".resume.pt"),
         signature=run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device),
+        frozen=frozen,
     )
     state, earlier = restore_state(training)
     training.trace = JsonLinesLog(Path(log_file), earlier)

@@ -31,6 +31,9 @@ class TrainingSettings:
     freeze_word_embeddings: bool = False
     # Freeze the embedding layer and the bottom N transformer layers (0: none): the backward pass stops there.
     freeze_layers: int = 0
+    # Compute the frozen layers' output once per English train and dev example, without their dropout, instead of
+    # on every step (robustxlt.training.frozen_prefix); needs freeze_layers.
+    cache_frozen_layers: bool = False
     eval_batch_size: int = 64
     length_group_size: int = 50
     log_every: int = 10
@@ -38,6 +41,13 @@ class TrainingSettings:
     precision: str = "auto"
     # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
     save_every: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.cache_frozen_layers and not self.freeze_layers:
+            raise ValueError(
+                "training setting cache_frozen_layers: true needs frozen layers to cache (freeze_layers > 0); "
+                "set freeze_layers or cache_frozen_layers: false"
+            )
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainingSettings:
