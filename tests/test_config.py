@@ -92,7 +92,7 @@ def broken(change) -> dict:
         (lambda c: c["methods"]["rs-rp"].update(sigma=[0.01, float("inf")]), "methods.rs-rp.sigma.1: inf"),
         # Settings that hold alone but not together, once the training blocks are merged.
         (
-            lambda c: c["models"]["e5small"]["training"].update(freeze_layers=0),
+            lambda c: c["models"]["e5small"]["training"].update(freeze_layers=0, cache_frozen_layers=True),
             "training of model e5small on task sameapp (the training block merged with the task's and the model's): "
             "training setting cache_frozen_layers: true needs frozen layers to cache",
         ),
