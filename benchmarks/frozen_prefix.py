@@ -27,6 +27,8 @@ import torch
 from robustxlt.data.canonical import read_pairs
 from robustxlt.models.batching import encode_pairs, iterate_batches, length_grouped_batches
 from robustxlt.models.runtime import autocast, configure_threads, resolve_precision
+from robustxlt.training.frozen_prefix import bottom_layers, run_layers
+from robustxlt.training.injection import classification_head
 from robustxlt.training.model_setup import load_model, optimizer_and_schedule
 from robustxlt.training.settings import TrainingSettings
 
@@ -34,29 +36,15 @@ CPU = torch.device("cpu")
 RESULTS = Path(__file__).resolve().parent / "results" / "frozen-prefix.json"
 
 
-def additive_mask(mask: torch.Tensor) -> torch.Tensor:
-    return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-
-
-def run_layers(layers, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    extended = additive_mask(mask)
-    for layer in layers:
-        out = layer(hidden, attention_mask=extended)
-        hidden = out[0] if isinstance(out, tuple) else out
-    return hidden
-
-
 def prefix(model, batch: dict, frozen: int) -> torch.Tensor:
-    """The bottom layers' output: what a cache would hold."""
+    """The bottom layers' output: what a cache holds."""
     with torch.no_grad():
-        hidden = model.bert.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
-        return run_layers(model.bert.encoder.layer[:frozen], hidden, batch["attention_mask"])
+        return bottom_layers(model, frozen, batch)
 
 
 def loss_from_prefix(model, hidden: torch.Tensor, batch: dict, frozen: int) -> torch.Tensor:
     top = run_layers(model.bert.encoder.layer[frozen:], hidden, batch["attention_mask"])
-    logits = model.classifier(model.dropout(model.bert.pooler(top)))
-    return torch.nn.functional.cross_entropy(logits.float(), batch["labels"])
+    return torch.nn.functional.cross_entropy(classification_head(model)(top).float(), batch["labels"])
 
 
 def timed(items, step) -> dict:
@@ -122,8 +110,7 @@ def main() -> None:
 
     def infer_from_prefix(item) -> None:
         batch, hidden = item
-        top = run_layers(model.bert.encoder.layer[frozen:], hidden, batch["attention_mask"])
-        model.classifier(model.bert.pooler(top))
+        classification_head(model)(run_layers(model.bert.encoder.layer[frozen:], hidden, batch["attention_mask"]))
 
     # The bottom layers' outputs, computed before any timing: what a cache would hold.
     cached = [(batch, prefix(model, batch, frozen)) for batch in batches]

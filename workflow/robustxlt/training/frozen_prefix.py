@@ -48,6 +48,13 @@ def run_layers(layers: torch.nn.ModuleList, hidden: torch.Tensor, mask: torch.Te
     return hidden
 
 
+def bottom_layers(model: torch.nn.Module, layers: int, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """A batch through the encoder's embedding layer and its bottom `layers` layers."""
+    encoder = model.base_model
+    hidden = encoder.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
+    return run_layers(encoder.encoder.layer[:layers], hidden, batch["attention_mask"])
+
+
 @dataclass(frozen=True)
 class FrozenStates:
     """The frozen layers' output for every example of a data set: per example [tokens, H], fp32, unpadded."""
@@ -83,18 +90,12 @@ class FrozenPrefix:
             with torch.no_grad(), autocast(self.device, self.precision):
                 batches = sorted_batches(data.lengths(), batch_size)
                 for indices, batch in iterate_batches(data, batches, pad_id, self.device):
-                    hidden = self.bottom(batch).float()
+                    hidden = bottom_layers(self.model, self.layers, batch).float()
                     for row, i in enumerate(indices):
                         rows[i] = hidden[row, : len(data.input_ids[i])].clone()
         finally:
             self.model.train(was_training)
         return FrozenStates(rows)
-
-    def bottom(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """A batch through the embedding layer and the frozen layers."""
-        encoder = self.model.base_model
-        hidden = encoder.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
-        return run_layers(encoder.encoder.layer[: self.layers], hidden, batch["attention_mask"])
 
     def last_hidden(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The encoder's last hidden states from the cached states: the layers above the frozen ones."""
