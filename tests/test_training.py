@@ -271,6 +271,12 @@ def test_early_stopping_ends_on_the_plateau_keeps_the_best_checkpoint_and_conver
     lenient = TrainingSettings(**{**settings.__dict__, "early_stopping_threshold": 0.05})
     other = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c2", tmp_path / "log2.jsonl", lenient, 1, RUN)
     assert other["steps_trained"] <= summary["steps_trained"]
+    # With early_stopping_start at the step where that run stopped, evaluations up to it never count: the run goes
+    # on past it and stops only after three evaluations without improvement beyond it.
+    start = summary["steps_trained"]
+    late = TrainingSettings(**{**settings.__dict__, "early_stopping_start": start})
+    later = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c3", tmp_path / "log3.jsonl", late, 1, RUN)
+    assert later["stopped_early"] is True and later["steps_trained"] == max(start, later["best_step"]) + 3 * 5
 
 
 def test_epochs_are_the_budget_and_max_steps_caps_it(tiny_model_dir, tiny_task_dir, tmp_path):

@@ -209,9 +209,10 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
     if improved:
         state.best_step, state.best_dev_accuracy, state.best_collapsed = state.step, dev_accuracy, dev_collapsed
         state.best_weights = {n: p.detach().clone() for n, p in run.model.named_parameters() if p.requires_grad}
-    # Early stopping's count starts once dev has improved on its first evaluation: a model still on its initial
-    # plateau has not started to learn, and stopping there would compare nothing.
-    started = state.best_step > run.settings.eval_every
+    # Early stopping's count starts once dev has improved on its first evaluation (a model still on its initial
+    # plateau has not started to learn, and stopping there would compare nothing) and the step is past
+    # early_stopping_start (the swings on the way off the plateau are no peak).
+    started = state.best_step > run.settings.eval_every and state.step > run.settings.early_stopping_start
     state.stale_evaluations = 0 if significant or not started else state.stale_evaluations + 1
     state.eval_seconds += time.perf_counter() - eval_started
     elapsed = time.perf_counter() - state.started
@@ -230,7 +231,7 @@ def evaluate_dev(run: Run, state: LoopState) -> None:
 
 def patience_exhausted(settings: TrainingSettings, state: LoopState) -> bool:
     """Early stopping: English dev has not improved by more than the threshold for `patience` evaluations since it
-    left its first evaluation's value (evaluate_dev counts them)."""
+    left its first evaluation's value and the step passed early_stopping_start (evaluate_dev counts them)."""
     patience = settings.early_stopping_patience
     return patience is not None and state.stale_evaluations >= patience
 

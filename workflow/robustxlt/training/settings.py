@@ -20,6 +20,9 @@ class TrainingSettings:
     # consecutive evaluations (None: train the whole budget, as the paper does); the best checkpoint is kept.
     early_stopping_patience: int | None = None
     early_stopping_threshold: float = 0.0
+    # Evaluations up to this optimizer step never count toward the patience: a model still leaving its initial loss
+    # plateau swings on dev, and a dip there is no sign that it has peaked.
+    early_stopping_start: int = 0
     batch_size: int = 8
     gradient_accumulation: int = 4
     max_length: int = 128
