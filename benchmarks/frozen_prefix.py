@@ -26,9 +26,8 @@ import numpy as np
 import torch
 from robustxlt.data.canonical import read_pairs
 from robustxlt.models.batching import encode_pairs, iterate_batches, length_grouped_batches
+from robustxlt.models.frozen_layers import bottom_layers, classification_head, run_layers
 from robustxlt.models.runtime import autocast, configure_threads, resolve_precision
-from robustxlt.training.frozen_prefix import bottom_layers, run_layers
-from robustxlt.training.injection import classification_head
 from robustxlt.training.model_setup import load_model, optimizer_and_schedule
 from robustxlt.training.settings import TrainingSettings
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 from robustxlt.data.canonical import Pair
 from robustxlt.models.batching import encode_pairs, iterate_batches, sorted_batches
+from robustxlt.models.frozen_layers import upper_layers
 from robustxlt.models.prediction import predict
 from robustxlt.models.tiny import write_model
 from robustxlt.training import frozen_prefix
@@ -41,7 +42,7 @@ def test_the_cached_bottom_and_the_layers_above_give_the_encoders_own_last_hidde
         with torch.no_grad():
             expected = model.base_model(**batch).last_hidden_state
             states, mask = prefix.train.batch(indices, torch.device("cpu"))
-            cached = prefix.last_hidden(states, mask)
+            cached = upper_layers(model, 1, states, mask)
         assert torch.equal(mask, batch["attention_mask"])  # padded to the same width, the same rows real
         real = mask.bool()
         assert torch.allclose(cached[real], expected[real], atol=1e-5)

@@ -3,8 +3,9 @@ raises the loss like one at the embeddings."""
 
 import pytest
 import torch
+from robustxlt.models.frozen_layers import classification_head
 from robustxlt.models.perturbation import ascent_step, project
-from robustxlt.training.injection import classification_head, perturbable_batch
+from robustxlt.training.injection import perturbable_batch
 
 
 def tiny_classifier(model_type: str, seed: int = 0):

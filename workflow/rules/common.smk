@@ -187,6 +187,15 @@ def test_sets(task):
     ]
 
 
+def frozen_states_of(wildcards):
+    """The task's test-set states of the model's frozen layers (rule frozen_test_states) when its runs cache their
+    frozen layers, else none: the evaluation jobs then run the whole encoder."""
+    settings = training_settings(config, wildcards.task, wildcards.model)
+    if settings["freeze_layers"] and settings["cache_frozen_layers"]:
+        return f"resources/frozen/{wildcards.task}/{wildcards.model}"
+    return []
+
+
 def result_names(task):
     """The evaluation result names of a run of `task` ({name}.json in its eval directory)."""
     return [result_name(l1, l2) for l1, l2, _ in test_sets(task)]

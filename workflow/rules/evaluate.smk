@@ -48,11 +48,46 @@ rule encode_test_sets:
         "../scripts/encode_test_sets.py"
 
 
+# With freeze_layers and cache_frozen_layers: every test set through the pretrained encoder's frozen embedding layer
+# and bottom layers once, for all the model's checkpoints (they share those weights; each evaluation checks it).
+rule frozen_test_states:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        generalized=rules.generalized_pairs.output.manifest,
+        encoded=rules.encode_test_sets.output.encoded,
+        model=rules.prepare_model.output.model,
+    output:
+        states=directory("resources/frozen/{task}/{model}"),
+    log:
+        "results/logs/frozen_test_states/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/frozen_test_states/{task}/{model}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 8000 * attempt,
+        runtime=lambda wildcards, attempt: 60 * attempt,
+    params:
+        test_sets=lambda wildcards: test_sets(wildcards.task),
+        layers=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["freeze_layers"],
+        max_length=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["max_length"],
+        batch_size=config["evaluation"]["batch_size"],
+        precision=config["evaluation"]["precision"],
+    script:
+        "../scripts/frozen_test_states.py"
+
+
 rule evaluate:
     input:
         manifest=rules.prepare_data.output.manifest,
         generalized=rules.generalized_pairs.output.manifest,
         encoded=rules.encode_test_sets.output.encoded,
+        frozen=frozen_states_of,
         checkpoint=rules.train.output.checkpoint,
     output:
         results=directory(f"{RUN_DIR}/eval"),
@@ -81,6 +116,7 @@ rule premise_pretrained:
     input:
         manifest=rules.prepare_data.output.manifest,
         encoded=rules.encode_test_sets.output.encoded,
+        frozen=frozen_states_of,
         model=rules.prepare_model.output.model,
     output:
         premise="results/{task}/{model}/premise_pretrained.json",

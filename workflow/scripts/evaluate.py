@@ -32,4 +32,5 @@ zero_shot_accuracy(
     threads=snakemake.threads,
     smoothing=snakemake.params.smoothing,
     precision=snakemake.params.precision,
+    frozen_states=Path(snakemake.input.frozen) if snakemake.input.get("frozen") else None,
 )

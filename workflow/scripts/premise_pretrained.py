@@ -22,4 +22,5 @@ premise_pretrained(
     max_length=snakemake.params.max_length,
     batch_size=snakemake.params.batch_size,
     threads=snakemake.threads,
+    frozen_states=Path(snakemake.input.frozen) if snakemake.input.get("frozen") else None,
 )

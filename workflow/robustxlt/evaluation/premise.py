@@ -94,10 +94,16 @@ class RowVectors:
     predictions: np.ndarray | None = None
 
 
+def real_token_masks(input_ids: Sequence[Sequence[int]], special_ids: Collection[int]) -> list[np.ndarray]:
+    """Per row, which of its tokens are real, i.e. not special (the rows are unpadded)."""
+    special = np.array(sorted(special_ids), dtype=np.int64)
+    return [~np.isin(np.asarray(ids, dtype=np.int64), special) for ids in input_ids]
+
+
 def real_token_ids(input_ids: Sequence[Sequence[int]], special_ids: Collection[int]) -> list[np.ndarray]:
     """Per row, its token ids without the special ones (the rows are unpadded)."""
-    special = set(special_ids)
-    return [np.array([t for t in ids if t not in special], dtype=np.int64) for ids in input_ids]
+    masks = real_token_masks(input_ids, special_ids)
+    return [np.asarray(ids, dtype=np.int64)[mask] for ids, mask in zip(input_ids, masks, strict=True)]
 
 
 class PremiseMeasurement:

@@ -20,9 +20,10 @@ from pathlib import Path
 import torch
 
 from robustxlt.data.canonical import read_pairs
-from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids
+from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids, real_token_masks
 from robustxlt.evaluation.zero_shot import EvaluationSet, test_set_pairs
 from robustxlt.models.batching import encode_pairs
+from robustxlt.models.frozen_layers import FrozenTestStates, predict_from_states
 from robustxlt.models.perturbation import mean_token_norm
 from robustxlt.models.prediction import embedding_lookup, encode_hidden
 from robustxlt.models.runtime import configure_threads, select_device
@@ -50,9 +51,11 @@ def premise_pretrained(
     max_length: int,
     batch_size: int = 64,
     threads: int = 1,
+    frozen_states: Path | None = None,
 ) -> dict:
     """Write `out_file` (JSON): the pretrained encoder's units, its mean token norm over the English test tokens,
-    and every other standard-setting language's shift from English (absolute), as each evaluation job writes it."""
+    and every other standard-setting language's shift from English (absolute), as each evaluation job writes it.
+    With `frozen_states` (rule frozen_test_states) the test sets run only the layers above the frozen ones."""
     from transformers import AutoModel, AutoTokenizer
 
     configure_threads(threads)
@@ -63,11 +66,19 @@ def premise_pretrained(
     units = pretrained_units(encoder, tokenizer, train_file, max_length, batch_size)
     units_seconds = time.perf_counter() - started
     special = set(tokenizer.all_special_ids)
+    states = FrozenTestStates.open(frozen_states) if frozen_states else None
+    if states is not None:
+        states.check(encoder, str(model_dir))
     measurement = PremiseMeasurement(embedding_lookup(encoder))
     standard = [t for t in test_sets if t.lang1 == t.lang2]
     for test_set in sorted(standard, key=lambda t: t.lang1 != SOURCE):
         data, _ = test_set_pairs(test_set, tokenizer, max_length)
-        hidden = encode_hidden(encoder, data, batch_size, tokenizer.pad_token_id, special)
+        if states is None:
+            hidden = encode_hidden(encoder, data, batch_size, tokenizer.pad_token_id, special)
+        else:
+            real = real_token_masks(data.input_ids, special)
+            hidden = predict_from_states(encoder, states.layers, states.load(test_set.name, data), batch_size,
+                                         "fp32", real)[1]  # fmt: skip
         measurement.add(
             test_set.lang1, RowVectors(read_pairs(test_set.path), real_token_ids(data.input_ids, special), hidden)
         )

@@ -16,13 +16,14 @@ import torch
 from robustxlt.data.canonical import placeholder_rows, read_pairs, sha256_file
 from robustxlt.data.generalized import result_name
 from robustxlt.evaluation.outcomes import encode_outcomes
-from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids
+from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids, real_token_masks
 from robustxlt.models.batching import (
     EncodedPairs,
     encode_pairs,
     load_encoded,
     save_encoded,
 )
+from robustxlt.models.frozen_layers import FrozenTestStates, predict_from_states
 from robustxlt.models.prediction import Smoothing, accuracy, collapsed, embedding_lookup, predict
 from robustxlt.models.runtime import (
     attention_implementation,
@@ -103,6 +104,26 @@ def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> tuple
     return data, placeholder_rows(pairs)
 
 
+def plain_forward(
+    model: torch.nn.Module,
+    pad_id: int,
+    name: str,
+    data: EncodedPairs,
+    batch_size: int,
+    precision: str,
+    special: set[int] | None,
+    states: FrozenTestStates | None,
+) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """Predicted labels and, with `special` (the tokenizer's special ids), each row's last hidden states at its
+    real tokens: from the test set's frozen-layer states when given, else from its token ids."""
+    if states is None:
+        if special is None:
+            return predict(model, data, batch_size, pad_id, precision=precision), None
+        return predict(model, data, batch_size, pad_id, None, precision, special)
+    real = None if special is None else real_token_masks(data.input_ids, special)
+    return predict_from_states(model, states.layers, states.load(name, data), batch_size, precision, real)
+
+
 def evaluate_test_set(
     model: torch.nn.Module,
     tokenizer,
@@ -112,17 +133,18 @@ def evaluate_test_set(
     smoothing: dict | None,
     precision: str = "fp32",
     vectors: bool = False,
+    states: FrozenTestStates | None = None,
 ) -> tuple[dict, dict[str, np.ndarray], list[int], RowVectors | None]:
     """Accuracy on one test file (and the smoothed prediction's when asked), the predictions and the labels; with
-    `vectors`, also each row's real-token ids and last hidden states from the same forward passes."""
+    `vectors`, also each row's real-token ids and last hidden states from the same forward passes. With `states`
+    (checked against the model), the plain prediction runs only the layers above the frozen ones."""
     data, placeholders = test_set_pairs(test_set, tokenizer, training_summary["settings"]["max_length"])
-    special = set(tokenizer.all_special_ids)
+    special = set(tokenizer.all_special_ids) if vectors else None
+    predictions, hidden = plain_forward(model, tokenizer.pad_token_id, test_set.name, data, batch_size, precision,
+                                        special, states)  # fmt: skip
     rows = None
     if vectors:
-        predictions, hidden = predict(model, data, batch_size, tokenizer.pad_token_id, None, precision, special)
         rows = RowVectors(read_pairs(test_set.path), real_token_ids(data.input_ids, special), hidden, predictions)
-    else:
-        predictions = predict(model, data, batch_size, tokenizer.pad_token_id, precision=precision)
     columns = {"prediction": predictions}
     result = {
         "lang1": test_set.lang1,
@@ -159,6 +181,7 @@ def zero_shot_accuracy(
     smoothing: dict | None = None,
     precision: str = "auto",
     premise: bool = True,
+    frozen_states: Path | None = None,
 ) -> list[dict]:
     """Evaluate `checkpoint` on every test set, loading it once; write `{name}.json` (accuracy, n, outcomes,
     run keys, which model and data) and `{name}.predictions.tsv` per test set into `out_dir`.
@@ -166,6 +189,9 @@ def zero_shot_accuracy(
     With `premise` and an English standard-setting test set, also `premise.json`: every other standard-setting
     language's shift from English (robustxlt.evaluation.premise) at the word embeddings and the last hidden
     states, from the same forward passes, and its cross-lingual consistency. English is evaluated first.
+
+    With `frozen_states` (a directory written by rule frozen_test_states) the plain predictions run only the layers
+    above the frozen ones, after checking that the checkpoint's frozen weights are those the states came from.
 
     With `smoothing` ({"draws": n, "sigma": s, "distribution": d}, n > 0; σ in units of the checkpoint's mean
     token-embedding norm) the smoothed prediction's accuracy is reported beside the plain one. The files are
@@ -181,6 +207,9 @@ def zero_shot_accuracy(
     model = AutoModelForSequenceClassification.from_pretrained(
         checkpoint, attn_implementation=attention_implementation(device, precision)
     ).to(device)
+    states = FrozenTestStates.open(frozen_states) if frozen_states else None
+    if states is not None:
+        states.check(model, str(checkpoint))
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -193,7 +222,7 @@ def zero_shot_accuracy(
         started = time.perf_counter()
         standard = measurement is not None and test_set.lang1 == test_set.lang2
         result, columns, labels, rows = evaluate_test_set(
-            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision, standard
+            model, tokenizer, training_summary, test_set, batch_size, smoothing, precision, standard, states
         )
         if rows is not None:
             measuring = time.perf_counter()

@@ -10,4 +10,5 @@ Modules:
     batching     tokenised sentence pairs and padded batches
     perturbation the perturbation math on input embeddings (δ, balls, noise), for training and smoothed prediction
     prediction   predicted labels (plain or smoothed), accuracy, collapse
+    frozen_layers a classifier run in parts (frozen bottom, layers above, head); the bottom's output kept per example
 """

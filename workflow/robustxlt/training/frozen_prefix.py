@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from robustxlt.models.batching import EncodedPairs, iterate_batches, sorted_batches
-from robustxlt.models.runtime import autocast, evaluation_mode
-from robustxlt.training.injection import classification_head
+from robustxlt.models.batching import EncodedPairs
+from robustxlt.models.frozen_layers import frozen_states, predict_from_states, upper_layers
 from robustxlt.training.methods import Baseline, Method
 from robustxlt.training.settings import TrainingSettings
 
@@ -31,44 +29,6 @@ log = logging.getLogger(__name__)
 MAX_CACHE_BYTES = 8 * 2**30
 
 
-def additive_mask(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """The attention mask as the layers take it: 0 at real tokens, the dtype's minimum at padding, [B, 1, 1, L], in
-    the dtype attention computes in (the autocast dtype when autocast is on)."""
-    device_type = like.device.type
-    dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else like.dtype
-    return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
-
-
-def run_layers(layers: torch.nn.ModuleList, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """`hidden` through `layers` (BERT-style encoder layers) with padding masked out."""
-    extended = additive_mask(mask, hidden)
-    for layer in layers:
-        out = layer(hidden, attention_mask=extended)
-        hidden = out[0] if isinstance(out, tuple) else out  # a tuple before transformers 5
-    return hidden
-
-
-def bottom_layers(model: torch.nn.Module, layers: int, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """A batch through the encoder's embedding layer and its bottom `layers` layers."""
-    encoder = model.base_model
-    hidden = encoder.embeddings(input_ids=batch["input_ids"], token_type_ids=batch.get("token_type_ids"))
-    return run_layers(encoder.encoder.layer[:layers], hidden, batch["attention_mask"])
-
-
-@dataclass(frozen=True)
-class FrozenStates:
-    """The frozen layers' output for every example of a data set: per example [tokens, H], fp32, unpadded."""
-
-    rows: list[torch.Tensor]
-
-    def batch(self, indices: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """The selected examples' states padded to the longest ([B, L, H]), and their attention mask ([B, L])."""
-        rows = [self.rows[i] for i in indices]
-        lengths = torch.tensor([len(r) for r in rows])
-        mask = (torch.arange(int(lengths.max()))[None, :] < lengths[:, None]).long()
-        return torch.nn.utils.rnn.pad_sequence(rows, batch_first=True).to(device), mask.to(device)
-
-
 class FrozenPrefix:
     """A model split at its frozen layers, with the bottom's output cached for the English train and dev sets."""
 
@@ -76,46 +36,18 @@ class FrozenPrefix:
                  batch_size: int, precision: str):  # fmt: skip
         self.model, self.layers, self.precision = model, layers, precision
         self.device = next(model.parameters()).device
-        self.head = classification_head(model)
-        self.train = self._states(train, pad_id, batch_size)
-        self.dev = self._states(dev, pad_id, batch_size)
-
-    def _states(self, data: EncodedPairs, pad_id: int, batch_size: int) -> FrozenStates:
-        """The bottom's output per example, computed once in eval mode (no dropout), no graph kept. Not under
-        torch.inference_mode: its tensors could not enter the training graph."""
-        rows: list[torch.Tensor | None] = [None] * len(data)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad(), autocast(self.device, self.precision):
-                batches = sorted_batches(data.lengths(), batch_size)
-                for indices, batch in iterate_batches(data, batches, pad_id, self.device):
-                    hidden = bottom_layers(self.model, self.layers, batch).float()
-                    for row, i in enumerate(indices):
-                        rows[i] = hidden[row, : len(data.input_ids[i])].clone()
-        finally:
-            self.model.train(was_training)
-        return FrozenStates(rows)
-
-    def last_hidden(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The encoder's last hidden states from the cached states: the layers above the frozen ones."""
-        return run_layers(self.model.base_model.encoder.layer[self.layers :], states, mask)
+        self.train = frozen_states(model, layers, train, pad_id, batch_size, precision)
+        self.dev = frozen_states(model, layers, dev, pad_id, batch_size, precision)
 
     def train_batch(self, indices: np.ndarray) -> Callable[[], torch.Tensor]:
         """The last hidden states of a training batch as a function (each call runs the trained layers anew, with
         the graph), for robustxlt.training.injection.perturbable_batch."""
         states, mask = self.train.batch(indices, self.device)
-        return lambda: self.last_hidden(states, mask)
+        return lambda: upper_layers(self.model, self.layers, states, mask)
 
     def predict_dev(self, batch_size: int) -> np.ndarray:
         """Predicted label ids on English dev, in its order, from the cached states."""
-        predictions = np.empty(len(self.dev.rows), dtype=np.int64)
-        lengths = np.fromiter((len(r) for r in self.dev.rows), dtype=np.int64, count=len(self.dev.rows))
-        with evaluation_mode(self.model), autocast(self.device, self.precision):
-            for indices in sorted_batches(lengths, batch_size):
-                states, mask = self.dev.batch(indices, self.device)
-                predictions[indices] = self.head(self.last_hidden(states, mask)).argmax(dim=-1).cpu().numpy()
-        return predictions
+        return predict_from_states(self.model, self.layers, self.dev, batch_size, self.precision)[0]
 
 
 def perturbs_below(objective: Method) -> bool:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from robustxlt.models.batching import EncodedPairs, iterate_batches, sorted_batches
+from robustxlt.models.frozen_layers import classification_head
 from robustxlt.models.runtime import autocast, evaluation_mode
 
 INJECTION_POINTS = ("embeddings", "hidden")
@@ -29,19 +30,6 @@ class PerturbableBatch:
     loss_of: LossOf
     embed: Embed
     mask: torch.Tensor
-
-
-def classification_head(model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The logits as a function of the encoder's last hidden states, for the heads that have one such split."""
-    model_type = model.config.model_type
-    if model_type == "bert":  # pooler on the first token, dropout, linear classifier
-        return lambda hidden: model.classifier(model.dropout(model.base_model.pooler(hidden)))
-    if model_type in ("roberta", "xlm-roberta"):  # the head reads the first token itself
-        return model.classifier
-    raise ValueError(
-        f"injection 'hidden' supports BERT and (XLM-)RoBERTa classifiers, not model_type {model_type!r}; "
-        "set the method's injection to 'embeddings'"
-    )
 
 
 def perturbable_batch(
