@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
+import numpy as np
 import pytest
 import torch
 from robustxlt.evaluation.frozen_test_states import write_frozen_test_states
@@ -49,13 +51,23 @@ def states(tiny_model_dir, test_sets, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def zeroed(states, tmp_path_factory):
+    """The same states with every vector zero: what reads them cannot give the whole encoder's results."""
+    out = tmp_path_factory.mktemp("zeroed") / "states"
+    shutil.copytree(states, out)
+    for path in out.glob("*.npy"):
+        np.save(path, np.zeros_like(np.load(path)))
+    return out
+
+
 def _train(tiny_model_dir, tiny_task_dir, out, settings=SETTINGS):
     fine_tune(tiny_model_dir, tiny_task_dir, out, out.parent / "log.jsonl", settings, seed=1, run=RUN)
     return out
 
 
 def test_an_evaluation_from_the_states_gives_the_whole_encoders_results(
-    tiny_model_dir, tiny_task_dir, test_sets, states, tmp_path
+    tiny_model_dir, tiny_task_dir, test_sets, states, zeroed, tmp_path
 ):
     checkpoint = _train(tiny_model_dir, tiny_task_dir, tmp_path / "run" / "checkpoint")
     whole = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "whole", RUN)
@@ -66,6 +78,9 @@ def test_an_evaluation_from_the_states_gives_the_whole_encoders_results(
         assert (tmp_path / "cached" / f"{name}.predictions.tsv").read_text() == (
             tmp_path / "whole" / f"{name}.predictions.tsv"
         ).read_text()
+    # The states are what the cached evaluation reads: zeroed, they change its predictions.
+    read = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "zeroed", RUN, frozen_states=zeroed)
+    assert read[0]["outcomes"] != whole[0]["outcomes"]
     premise = [json.loads((tmp_path / d / "premise.json").read_text())["languages"]["xx"] for d in ("whole", "cached")]
     assert premise[0]["consistency_outcomes"] == premise[1]["consistency_outcomes"]
     assert premise[0]["hidden"]["token_q50"] > 1e-3  # swapping the sentences moves the contextual vectors
@@ -79,10 +94,12 @@ def test_a_checkpoint_whose_frozen_layers_moved_is_refused(tiny_model_dir, tiny_
     with pytest.raises(ValueError, match="differ from the weights the frozen states in .* were computed with"):
         zero_shot_accuracy(checkpoint, test_sets, tmp_path / "eval", RUN, frozen_states=states)
     assert not (tmp_path / "eval").exists()
+    with pytest.raises(ValueError, match="evaluated in bf16, but the frozen states in .* were computed in fp32"):
+        FrozenTestStates.open(states).check(torch.nn.Identity(), "a model", "bf16")
 
 
 def test_the_premise_of_the_pretrained_encoder_from_the_states(tiny_model_dir, tiny_task_dir, test_sets, states,
-                                                               tmp_path):  # fmt: skip
+                                                               zeroed, tmp_path):  # fmt: skip
     run = {"task": "topic", "model": "tiny", "method": "pretrained"}
     train = tiny_task_dir / "train-en.tsv"
     whole = premise_pretrained(tiny_model_dir, train, test_sets, tmp_path / "a.json", run, SETTINGS.max_length)
@@ -90,6 +107,12 @@ def test_the_premise_of_the_pretrained_encoder_from_the_states(tiny_model_dir, t
         tiny_model_dir, train, test_sets, tmp_path / "b.json", run, SETTINGS.max_length, frozen_states=states
     )
     assert cached["units"] == whole["units"]
+    read = premise_pretrained(
+        tiny_model_dir, train, test_sets, tmp_path / "c.json", run, SETTINGS.max_length, frozen_states=zeroed
+    )
+    assert read["languages"]["xx"]["hidden"]["token_q50"] != pytest.approx(
+        whole["languages"]["xx"]["hidden"]["token_q50"]
+    )
     for point in ("embeddings", "hidden"):
         for key, value in whole["languages"]["xx"][point].items():
             assert cached["languages"]["xx"][point][key] == pytest.approx(value, rel=1e-4, abs=1e-5)

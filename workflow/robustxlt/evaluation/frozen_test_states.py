@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from robustxlt.evaluation.zero_shot import EvaluationSet, test_set_pairs
-from robustxlt.models.frozen_layers import STATES_META, frozen_digest, frozen_states, save_test_states
-from robustxlt.models.runtime import configure_threads, resolve_precision, select_device
+from robustxlt.models.frozen_layers import STATES_META, frozen_digest, frozen_states, save_test_states, token_ids_digest
+from robustxlt.models.runtime import attention_implementation, configure_threads, resolve_precision, select_device
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ def write_frozen_test_states(
     device = select_device()
     precision = resolve_precision(precision, device)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    encoder = AutoModel.from_pretrained(model_dir).to(device)
+    encoder = AutoModel.from_pretrained(model_dir, attn_implementation=attention_implementation(device, precision)).to(
+        device
+    )
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -52,7 +54,11 @@ def write_frozen_test_states(
         data, _ = test_set_pairs(test_set, tokenizer, max_length)
         states = frozen_states(encoder, layers, data, tokenizer.pad_token_id, batch_size, precision)
         save_test_states(partial, test_set.name, states)
-        sets[test_set.name] = {"rows": len(data), "tokens": int(data.lengths().sum())}
+        sets[test_set.name] = {
+            "rows": len(data),
+            "tokens": int(data.lengths().sum()),
+            "token_ids_sha256": token_ids_digest(data),
+        }
         log.info("%s: frozen-layer states of %d pairs", test_set.name, len(data))
     meta = {
         "model": str(model_dir),

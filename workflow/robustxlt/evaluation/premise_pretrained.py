@@ -66,9 +66,15 @@ def premise_pretrained(
     units = pretrained_units(encoder, tokenizer, train_file, max_length, batch_size)
     units_seconds = time.perf_counter() - started
     special = set(tokenizer.all_special_ids)
+    # The measurement runs in fp32: states computed at another precision would change its numbers.
     states = FrozenTestStates.open(frozen_states) if frozen_states else None
+    if states is not None and states.precision != "fp32":
+        log.info(
+            "frozen-layer states in %s are %s: measuring with the whole encoder", states.directory, states.precision
+        )
+        states = None
     if states is not None:
-        states.check(encoder, str(model_dir))
+        states.check(encoder, str(model_dir), "fp32")
     measurement = PremiseMeasurement(embedding_lookup(encoder))
     standard = [t for t in test_sets if t.lang1 == t.lang2]
     for test_set in sorted(standard, key=lambda t: t.lang1 != SOURCE):

@@ -209,7 +209,9 @@ def zero_shot_accuracy(
     ).to(device)
     states = FrozenTestStates.open(frozen_states) if frozen_states else None
     if states is not None:
-        states.check(model, str(checkpoint))
+        states.check(model, str(checkpoint), precision)
+        log.info("plain predictions from the frozen-layer states in %s (bottom %d layers)", states.directory,
+                 states.layers)  # fmt: skip
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)

@@ -145,7 +145,8 @@ def frozen_digest(model: torch.nn.Module, layers: int) -> str:
         for name, tensor in module.state_dict().items():
             tensor = tensor.detach().cpu().contiguous()
             digest.update(f"{prefix}.{name} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
-            digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+            if tensor.numel():
+                digest.update(tensor.view(torch.uint8).numpy())
     return digest.hexdigest()
 
 
@@ -156,14 +157,28 @@ class FrozenTestStates:
     directory: Path
     layers: int
     digest: str
+    precision: str
+    token_ids: dict[str, str]  # per test set, token_ids_digest of the pairs the states were computed from
 
     @classmethod
     def open(cls, directory: Path) -> FrozenTestStates:
         meta = json.loads((Path(directory) / STATES_META).read_text())
-        return cls(Path(directory), meta["layers"], meta["digest"])
+        if any("token_ids_sha256" not in entry for entry in meta["sets"].values()):
+            raise ValueError(
+                f"{directory} was written by an earlier version (no token-id digests); delete it and rerun so that "
+                "frozen_test_states writes it anew"
+            )
+        token_ids = {name: entry["token_ids_sha256"] for name, entry in meta["sets"].items()}
+        return cls(Path(directory), meta["layers"], meta["digest"], meta["precision"], token_ids)
 
-    def check(self, model: torch.nn.Module, name: str) -> None:
-        """Refuse a model whose embedding layer and bottom layers are not the weights the states came from."""
+    def check(self, model: torch.nn.Module, name: str, precision: str) -> None:
+        """Refuse a model whose embedding layer and bottom layers are not the weights the states came from, or an
+        evaluation at another precision than theirs."""
+        if precision != self.precision:
+            raise ValueError(
+                f"{name}: evaluated in {precision}, but the frozen states in {self.directory} were computed in "
+                f"{self.precision}; delete {self.directory} and rerun so that frozen_test_states writes it anew"
+            )
         if frozen_digest(model, self.layers) != self.digest:
             raise ValueError(
                 f"{name}: its embedding layer and bottom {self.layers} layers differ from the weights the frozen "
@@ -173,7 +188,21 @@ class FrozenTestStates:
             )
 
     def load(self, name: str, data: EncodedPairs) -> FrozenStates:
+        """One test set's states; refused when they were computed from other token ids."""
+        if self.token_ids.get(name) != token_ids_digest(data):
+            raise ValueError(
+                f"{self.directory}: the states of test set {name} were computed from other token ids than this "
+                f"run's; delete {self.directory} and rerun so that frozen_test_states writes it anew"
+            )
         return load_test_states(self.directory, name, data)
+
+
+def token_ids_digest(data: EncodedPairs) -> str:
+    """sha256 of a data set's token ids, row by row (the rows' order and lengths included)."""
+    digest = hashlib.sha256()
+    for ids in data.input_ids:
+        digest.update(np.asarray(ids, dtype=np.int64).tobytes() + b"|")
+    return digest.hexdigest()
 
 
 def save_test_states(out_dir: Path, name: str, states: FrozenStates) -> None:
