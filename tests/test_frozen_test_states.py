@@ -125,3 +125,14 @@ def test_states_that_do_not_fit_the_token_ids_are_refused(test_sets, states):
         FrozenTestStates.open(states).load("en", shorter)
     rows = FrozenTestStates.open(states).load("en", load_encoded(test_sets[0].encoded)[0]).rows
     assert len(rows) == 60 and all(bool(torch.isfinite(row).all()) for row in rows)
+
+
+def test_states_too_large_for_the_disk_are_refused_before_any_is_computed(
+    tiny_model_dir, test_sets, tmp_path, monkeypatch
+):
+    from robustxlt.evaluation import frozen_test_states
+
+    monkeypatch.setattr(frozen_test_states, "MAX_STATES_BYTES", 1000)
+    with pytest.raises(ValueError, match="GiB on disk .* set cache_frozen_layers to false"):
+        write_frozen_test_states(tiny_model_dir, test_sets, tmp_path / "states", layers=1, max_length=32)
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -22,6 +22,9 @@ from robustxlt.models.runtime import attention_implementation, configure_threads
 
 log = logging.getLogger(__name__)
 
+# The states go to disk (fp32); more than this is refused before any is computed.
+MAX_STATES_BYTES = 32 * 2**30
+
 
 def write_frozen_test_states(
     model_dir: Path,
@@ -45,13 +48,21 @@ def write_frozen_test_states(
     encoder = AutoModel.from_pretrained(model_dir, attn_implementation=attention_implementation(device, precision)).to(
         device
     )
+    encoded = [(test_set, test_set_pairs(test_set, tokenizer, max_length)[0]) for test_set in test_sets]
+    tokens = sum(int(data.lengths().sum()) for _, data in encoded)
+    size = tokens * encoder.config.hidden_size * 4
+    if size > MAX_STATES_BYTES:
+        raise ValueError(
+            f"training setting cache_frozen_layers: the frozen layers' output for the {tokens:,} test tokens of "
+            f"{len(test_sets)} test sets would take {size / 2**30:.1f} GiB on disk (at most "
+            f"{MAX_STATES_BYTES / 2**30:.0f}); set cache_frozen_layers to false"
+        )
     out_dir = Path(out_dir)
     partial = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     sets = {}
-    for test_set in test_sets:
-        data, _ = test_set_pairs(test_set, tokenizer, max_length)
+    for test_set, data in encoded:
         states = frozen_states(encoder, layers, data, tokenizer.pad_token_id, batch_size, precision)
         save_test_states(partial, test_set.name, states)
         sets[test_set.name] = {
