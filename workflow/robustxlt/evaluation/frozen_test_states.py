@@ -4,7 +4,8 @@ evaluation job and the premise measurement then run only the layers above the bo
 
 The states come from the pretrained encoder in eval mode at the evaluation's precision, stored as fp32
 (`{name}.npy` per test set, its rows' tokens in order, with `meta.json`: the layers, the digest of the weights they
-came from, the precision). About 1.5 kB per token for a 384-wide model.
+came from, the precision, and per test set its rows, tokens and a digest of its token ids). About 1.5 kB per token
+for a 384-wide model.
 """
 
 from __future__ import annotations
