@@ -17,9 +17,10 @@ from robustxlt.models.batching import load_encoded
 from robustxlt.models.frozen_layers import FrozenTestStates
 from robustxlt.training.loop import TrainingSettings, fine_tune
 
+# fp32 on every CPU: `auto` is bf16 where the CPU computes it, and the states compared here are fp32.
 SETTINGS = TrainingSettings(
     learning_rate=3e-3, epochs=100, max_steps=20, batch_size=16, max_length=32, eval_every=10, log_every=10,
-    freeze_layers=1, cache_frozen_layers=True,
+    freeze_layers=1, cache_frozen_layers=True, precision="fp32",
 )  # fmt: skip
 RUN = {"task": "topic", "model": "tiny", "method": "baseline", "seed": 1}
 
@@ -45,8 +46,11 @@ def test_sets(tiny_model_dir, tiny_task_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def states(tiny_model_dir, test_sets, tmp_path_factory):
+    """fp32 on every CPU (`auto` is bf16 where the CPU computes it): the premise reads only fp32 states."""
     out = tmp_path_factory.mktemp("frozen") / "states"
-    meta = write_frozen_test_states(tiny_model_dir, test_sets, out, layers=1, max_length=SETTINGS.max_length)
+    meta = write_frozen_test_states(
+        tiny_model_dir, test_sets, out, layers=1, max_length=SETTINGS.max_length, precision="fp32"
+    )
     assert meta["sets"]["en"]["tokens"] == int(load_encoded(test_sets[0].encoded)[0].lengths().sum())
     return out
 
@@ -70,8 +74,8 @@ def test_an_evaluation_from_the_states_gives_the_whole_encoders_results(
     tiny_model_dir, tiny_task_dir, test_sets, states, zeroed, tmp_path
 ):
     checkpoint = _train(tiny_model_dir, tiny_task_dir, tmp_path / "run" / "checkpoint")
-    whole = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "whole", RUN)
-    cached = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "cached", RUN, frozen_states=states)
+    whole = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "whole", RUN, precision="fp32")
+    cached = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "cached", RUN, precision="fp32", frozen_states=states)
     assert [r["outcomes"] for r in cached] == [r["outcomes"] for r in whole]
     assert 0.5 < whole[0]["accuracy"] < 1.0  # the comparison is between predictions that vary
     for name in ("en", "xx"):
@@ -79,7 +83,7 @@ def test_an_evaluation_from_the_states_gives_the_whole_encoders_results(
             tmp_path / "whole" / f"{name}.predictions.tsv"
         ).read_text()
     # The states are what the cached evaluation reads: zeroed, they change its predictions.
-    read = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "zeroed", RUN, frozen_states=zeroed)
+    read = zero_shot_accuracy(checkpoint, test_sets, tmp_path / "zeroed", RUN, precision="fp32", frozen_states=zeroed)
     assert read[0]["outcomes"] != whole[0]["outcomes"]
     premise = [json.loads((tmp_path / d / "premise.json").read_text())["languages"]["xx"] for d in ("whole", "cached")]
     assert premise[0]["consistency_outcomes"] == premise[1]["consistency_outcomes"]
@@ -92,7 +96,7 @@ def test_a_checkpoint_whose_frozen_layers_moved_is_refused(tiny_model_dir, tiny_
     unfrozen = dataclasses.replace(SETTINGS, freeze_layers=0, cache_frozen_layers=False)
     checkpoint = _train(tiny_model_dir, tiny_task_dir, tmp_path / "run" / "checkpoint", unfrozen)
     with pytest.raises(ValueError, match="differ from the weights the frozen states in .* were computed with"):
-        zero_shot_accuracy(checkpoint, test_sets, tmp_path / "eval", RUN, frozen_states=states)
+        zero_shot_accuracy(checkpoint, test_sets, tmp_path / "eval", RUN, precision="fp32", frozen_states=states)
     assert not (tmp_path / "eval").exists()
     with pytest.raises(ValueError, match="evaluated in bf16, but the frozen states in .* were computed in fp32"):
         FrozenTestStates.open(states).check(torch.nn.Identity(), "a model", "bf16")
