@@ -10,22 +10,38 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 
-from robustxlt.pipeline.config import load_config_file, stop_on_config_error
+from robustxlt.pipeline.config import (
+    load_config_file,
+    stop_on_config_error,
+    with_default_recipe,
+)
 from robustxlt.pipeline.failures import report_failures
 from robustxlt.pipeline.recovery import clear_stale_locks, forget_run, record_run
 from robustxlt.analysis.summary import print_summary
 
-# A preset given with --configfile is a whole configuration, not a patch on config.yaml. Every configuration
-# file is read once more by a strict reader first: YAML keeps the last of two equal keys silently, and
-# Snakemake's own reader names neither file nor line of a syntax error.
-CONFIG_FILES = list(map(str, workflow.overwrite_configfiles)) or [
-    str(Path(workflow.basedir) / "config.yaml")
-]
+# A file given with --configfile that names its setup (every preset) is a whole configuration, not a patch on
+# config.yaml; one without setup is your data on the default's recipe: each top-level key it leaves out comes
+# from config.yaml (robustxlt.pipeline.config.with_default_recipe). Every configuration file is read once more
+# by a strict reader first: YAML keeps the last of two equal keys silently, and Snakemake's own reader names
+# neither file nor line of a syntax error.
+DEFAULT_CONFIG = str(Path(workflow.basedir) / "config.yaml")
+CONFIG_FILES = list(map(str, workflow.overwrite_configfiles)) or [DEFAULT_CONFIG]
 for path in CONFIG_FILES:
     stop_on_config_error(load_config_file, path)
 if not workflow.overwrite_configfiles:
 
-    configfile: CONFIG_FILES[0]
+    configfile: DEFAULT_CONFIG
+
+
+taken = with_default_recipe(
+    config, stop_on_config_error(load_config_file, DEFAULT_CONFIG)
+)
+if taken:
+    print(
+        f"robustxlt: {', '.join(CONFIG_FILES)} names no setup: {', '.join(taken)} taken from config.yaml, "
+        "setup: custom",
+        file=sys.stderr,
+    )
 
 
 include: "workflow/rules/common.smk"

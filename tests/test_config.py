@@ -11,6 +11,7 @@ from robustxlt.pipeline.config import (
     task_languages,
     training_settings,
     validate_config,
+    with_default_recipe,
 )
 
 
@@ -250,3 +251,62 @@ def test_the_shipped_files_read_the_same_with_the_strict_reader():
 
     for name in ("config.yaml", "presets/smoke.yaml", "presets/paper.yaml"):
         assert load_config_file(REPO / name) == load(name)
+
+
+def test_every_problem_of_a_configuration_is_listed_in_one_message():
+    config = broken(lambda c: (c["training"].update(lr=0.1, batch_size="16"), c.update(seeds=[])))
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, "my.yaml")
+    first, *problems = str(error.value).splitlines()
+    assert first == "my.yaml: 3 problems:"
+    assert [problem.split(":")[0] for problem in problems] == [
+        "  key seeds",
+        "  unknown key training.lr; allowed here",
+        "  key training.batch_size",
+    ]
+
+
+def test_the_registry_checks_list_every_task_that_fails_them():
+    config = load("config.yaml")
+    config["tasks"] = {
+        "pawsx": {"source": "embedded"},
+        "xnli": {"source": "local:/data/xnli", "languages": ["en", "xx"]},
+    }
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, "my.yaml")
+    message = str(error.value)
+    assert message.startswith("my.yaml: 2 problems:\n") and "key tasks.pawsx.source: embedded data" in message
+    assert "key tasks.xnli.languages: unknown language(s) xx" in message
+
+
+def test_a_whole_configuration_missing_keys_names_them_all_and_the_way_out():
+    with pytest.raises(ConfigError) as error:
+        validate_config({"setup": "custom", "tasks": {"xnli": {"source": "local:/data/xnli"}}}, "my.yaml")
+    message = str(error.value)
+    for key in ("methods", "models", "seeds"):
+        assert f"'{key}' is a required property" in message
+    assert "leave setup out to take them from config.yaml" in message.splitlines()[0]
+
+
+def test_a_file_without_setup_takes_every_other_key_from_the_default():
+    """Your data on the default's recipe: the sections you give replace the default's whole (your task runs
+    instead of the proxy task, not beside it), the rest comes from config.yaml, and the setup is custom."""
+    default = load("config.yaml")
+    mine = {"tasks": {"xnli": {"source": "local:/data/xnli", "languages": ["en", "de"]}}}
+    taken = with_default_recipe(mine, default)
+    assert taken == [key for key in default if key not in ("setup", "tasks")]
+    assert mine["setup"] == "custom" and list(mine["tasks"]) == ["xnli"]
+    assert mine["methods"] == default["methods"] and mine["models"] == default["models"]
+    validate_config(mine, "my.yaml")
+    with_model = {"tasks": mine["tasks"], "models": {"mbert": {"source": "local:/models/mbert"}}}
+    with_default_recipe(with_model, default)
+    assert list(with_model["models"]) == ["mbert"] and with_model["training"] == default["training"]
+
+
+@pytest.mark.parametrize("name", ["presets/smoke.yaml", "presets/paper.yaml", "presets/paper-tiny.yaml"])
+def test_a_preset_is_whole_and_takes_nothing_from_the_default(name):
+    preset = load(name)
+    assert "setup" in preset and with_default_recipe(preset, load("config.yaml")) == []
+    assert preset == load(name)
+    # Whole by the default's own keys too: a preset never falls back on a schema default the default overrides.
+    assert {"setup", "tasks", "models", "methods", "seeds", "training"} <= set(preset)

@@ -41,6 +41,7 @@ def events(log_file, kind):
     return [e for e in map(json.loads, log_file.read_text().splitlines()) if e["event"] == kind]
 
 
+@pytest.mark.slow("a real training process killed with SIGKILL, then resumed: about 15 s")
 def test_a_training_killed_with_sigkill_resumes_and_ends_bit_identical(tiny_model_dir, tiny_task_dir, tmp_path):
     whole = fine_tune(
         tiny_model_dir, tiny_task_dir, tmp_path / "a" / "checkpoint", tmp_path / "a.jsonl", SETTINGS, 3, RUN

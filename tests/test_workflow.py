@@ -6,28 +6,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, SMOKE, SNAKEMAKE, snakemake
 from robustxlt.pipeline.config import method_variants, validate_config
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def snakemake(*args: str, workdir: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -78,7 +64,7 @@ def test_lint_is_clean(tmp_path):
 
 
 def test_bad_config_stops_before_any_job_with_one_clear_line(tmp_path):
-    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
+    config = yaml.safe_load(SMOKE.read_text())
     config["training"]["learning_rat"] = 1e-3
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(config))
@@ -88,12 +74,11 @@ def test_bad_config_stops_before_any_job_with_one_clear_line(tmp_path):
     assert not (tmp_path / "results").exists() and not (tmp_path / "resources").exists()
 
 
-@pytest.mark.slow
-def test_smoke_preset_runs_end_to_end(tmp_path):
-    result = snakemake("--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"), workdir=tmp_path, timeout=1800)
-    assert result.returncode == 0, result.stderr[-5000:]
-    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
-    metrics = pd.read_csv(tmp_path / "results" / "metrics.csv")
+@pytest.mark.slow("the smoke preset end to end on the embedded model (the session's shared run): about 5 minutes")
+def test_smoke_preset_runs_end_to_end(smoke_run, tmp_path):
+    workdir = smoke_run
+    config = yaml.safe_load(SMOKE.read_text())
+    metrics = pd.read_csv(workdir / "results" / "metrics.csv")
     runs = metrics[metrics.model == "e5small"]
     from robustxlt.data.tasks import get_task
 
@@ -106,7 +91,7 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     )
     assert (pairs.n == 30).all()
     # n_test caps the English test set; every other language holds the English rows translated into it.
-    manifest = json.loads((tmp_path / "resources" / "data" / "sameapp" / "manifest.json").read_text())
+    manifest = json.loads((workdir / "resources" / "data" / "sameapp" / "manifest.json").read_text())
     test_rows = {lang: manifest["files"][f"test-{lang}.tsv"]["rows"] for lang in languages}
     assert 0 < test_rows["en"] <= config["tasks"]["sameapp"]["embedded"]["n_test"]
     assert all(0 < rows <= test_rows["en"] for rows in test_rows.values()), test_rows
@@ -115,86 +100,78 @@ def test_smoke_preset_runs_end_to_end(tmp_path):
     # The smoke preset learns: English dev clearly above chance (0.60 is 2.0 binomial std above 0.5 at n = 100),
     # and the baseline is no constant classifier.
     summary = json.loads(
-        (tmp_path / "results/sameapp/e5small/baseline/seed1/checkpoint/robustxlt_training.json").read_text()
+        (workdir / "results/sameapp/e5small/baseline/seed1/checkpoint/robustxlt_training.json").read_text()
     )
     assert summary["best_dev_accuracy"] >= 0.6 and not summary["dev_collapsed"], summary
     assert not runs[(runs.method == "baseline") & (runs.lang1 == "en") & (runs.lang2 == "en")].collapsed.any()
     # The sweep: both σ trained on seed 1, the one best on English dev chosen and the only one evaluated.
-    selection = json.loads((tmp_path / "results/sameapp/e5small/rs-rp/selection.json").read_text())
+    selection = json.loads((workdir / "results/sameapp/e5small/rs-rp/selection.json").read_text())
     dev = {c["variant"]: c["dev_accuracy"] for c in selection["candidates"]}
     assert set(dev) == {"rs-rp@sigma=0.01", "rs-rp@sigma=0.03"}
     assert dev[selection["chosen"]] == max(dev.values())
     rs_rp = runs[runs.method == "rs-rp"]
     assert set(rs_rp.strength) == {selection["chosen"].split("@")[1]}
     others = [v for v in dev if v != selection["chosen"]]
-    assert not (tmp_path / "results/sameapp/e5small" / others[0] / "seed1/eval").exists()
-    chosen_table = (tmp_path / "results" / "tables" / "sameapp_e5small_selection.md").read_text()
+    assert not (workdir / "results/sameapp/e5small" / others[0] / "seed1/eval").exists()
+    chosen_table = (workdir / "results" / "tables" / "sameapp_e5small_selection.md").read_text()
     assert "✓" in chosen_table and "sigma=0.01" in chosen_table and "sigma=0.03" in chosen_table
     assert (runs.train_seconds > 0).all() and (runs.eval_peak_rss_mb > 0).all()
     assert sorted(metrics[metrics.model == "lexical_overlap"].lang1) == sorted(languages)
-    table = (tmp_path / "results" / "tables" / "sameapp_e5small_standard.md").read_text()
+    table = (workdir / "results" / "tables" / "sameapp_e5small_standard.md").read_text()
     assert "SMOKE TEST" in table and all(f" {lang} " in table for lang in languages)
-    distances = pd.read_csv(tmp_path / "results" / "distances.csv")
+    distances = pd.read_csv(workdir / "results" / "distances.csv")
     assert set(distances.lang) == set(languages) and distances.distance_type.nunique() == 6
     assert f"rs-rp ({selection['chosen'].split('@')[1]})" in table  # the chosen strength is named
     # The premise: measured in every evaluation job and on the pretrained encoder, aggregated, tabled and drawn.
-    premise = pd.read_csv(tmp_path / "results" / "premise.csv")
+    premise = pd.read_csv(workdir / "results" / "premise.csv")
     assert {"pretrained", "baseline", "rs-rp"} <= set(premise.method)
     assert set(premise.lang) == set(languages) - {"en"} and set(premise.point) == {"embeddings", "hidden"}
     assert premise[premise.method != "pretrained"].consistency.between(0, 1).all()
-    premise_table = (tmp_path / "results" / "tables" / "sameapp_e5small_premise.md").read_text()
+    premise_table = (workdir / "results" / "tables" / "sameapp_e5small_premise.md").read_text()
     assert "pretrained encoder" in premise_table and "(embeddings)" in premise_table
-    assert (tmp_path / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "eval" / "premise.json").is_file()
+    assert (workdir / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "eval" / "premise.json").is_file()
     for name in ("distance", "accuracy", "generalized_accuracy", "generalized_improvement", "premise_shift"):
         for ext in ("png", "pdf"):
-            assert (tmp_path / "results" / "figures" / f"sameapp_e5small_{name}.{ext}").stat().st_size > 1000
+            assert (workdir / "results" / "figures" / f"sameapp_e5small_{name}.{ext}").stat().st_size > 1000
 
     # Re-rendering reads only metrics.csv, selection.csv and distances.csv: no training or evaluation, in seconds.
     for rendered in ("tables", "figures"):
-        for path in (tmp_path / "results" / rendered).iterdir():
+        for path in (workdir / "results" / rendered).iterdir():
             path.unlink()
     started = time.perf_counter()
-    again = snakemake("figures", "--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"), workdir=tmp_path)
+    again = snakemake("figures", "--cores", "2", "--configfile", str(SMOKE), workdir=workdir)
     assert again.returncode == 0, again.stderr[-3000:]
     assert time.perf_counter() - started < 60  # the 15 s target is measured by the benchmark script
     assert "rule train" not in again.stdout + again.stderr and "rule evaluate" not in again.stdout + again.stderr
-    assert (tmp_path / "results" / "tables" / "sameapp_e5small_standard.md").read_text() == table
+    assert (workdir / "results" / "tables" / "sameapp_e5small_standard.md").read_text() == table
 
     report = tmp_path / "report.html"
-    made = snakemake("--configfile", str(REPO / "presets/smoke.yaml"), "--report", str(report), workdir=tmp_path)
+    made = snakemake("--configfile", str(SMOKE), "--report", str(report), workdir=workdir)
     assert made.returncode == 0, made.stderr[-3000:]
     assert report.stat().st_size > 10000
-    checkpoint = tmp_path / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "checkpoint"
+    checkpoint = workdir / "results" / "sameapp" / "e5small" / "baseline" / "seed1" / "checkpoint"
     assert (checkpoint / "model.safetensors").is_file() and (checkpoint / "robustxlt_training.json").is_file()
-    assert (tmp_path / "results" / "benchmarks" / "train" / "sameapp" / "e5small" / "baseline" / "seed1.tsv").is_file()
+    assert (workdir / "results" / "benchmarks" / "train" / "sameapp" / "e5small" / "baseline" / "seed1.tsv").is_file()
 
 
 RESUMED_RUN = "results/sameapp/e5small/baseline/seed1"
-RESUME_COMMAND = (f"{RESUMED_RUN}/train_log.jsonl", "--cores", "2", "--configfile", str(REPO / "presets/smoke.yaml"))
+RESUME_COMMAND = (f"{RESUMED_RUN}/train_log.jsonl", "--cores", "2", "--configfile", str(SMOKE))
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
-    """The smoke preset's baseline training on seed 1, never interrupted."""
-    workdir = tmp_path_factory.mktemp("uninterrupted")
-    whole = snakemake(*RESUME_COMMAND, workdir=workdir, timeout=900)
-    assert whole.returncode == 0, whole.stderr[-3000:]
-    return workdir
-
-
-@pytest.mark.slow
+@pytest.mark.slow("a real training killed with SIGKILL and resumed under Snakemake: about 2 minutes each")
 @pytest.mark.parametrize("killed", ["training process", "whole run"])
-def test_a_training_killed_with_sigkill_resumes_with_the_plain_command(uninterrupted, tmp_path, killed):
+def test_a_training_killed_with_sigkill_resumes_with_the_plain_command(smoke_run, tmp_path, killed):
     """SIGKILL after the training's first saved state — to the training process alone (Snakemake reports the
     failure), or to Snakemake and all its children (nothing reports anything; the lock stays) — then the same
-    command again: it resumes from that state, and its English dev evaluations equal an uninterrupted run's."""
+    command again: it resumes from that state, and its English dev evaluations equal an uninterrupted run's (the
+    smoke run's, which trained the same run)."""
     import shutil
     import signal
 
     import psutil
 
     workdir = tmp_path / "killed"
-    shutil.copytree(uninterrupted / "resources", workdir / "resources")  # the same data and model, not redone
+    shutil.copytree(smoke_run / "resources", workdir / "resources")  # the same data and model, not redone
     state_file = workdir / RESUMED_RUN / "checkpoint.resume.pt"
     process = subprocess.Popen(
         [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), *RESUME_COMMAND],
@@ -225,13 +202,16 @@ def test_a_training_killed_with_sigkill_resumes_with_the_plain_command(uninterru
     resumed = events(workdir / RESUMED_RUN / "train_log.jsonl")
     assert [e["step"] for e in resumed if e["event"] == "resumed"] == [20]
     dev = lambda log: [(e["step"], e["dev_accuracy"], e["best"]) for e in log if e["event"] == "dev"]  # noqa: E731
-    assert dev(resumed) == dev(events(uninterrupted / RESUMED_RUN / "train_log.jsonl"))
+    assert dev(resumed) == dev(events(smoke_run / RESUMED_RUN / "train_log.jsonl"))
     assert not state_file.exists() and not list((workdir / ".snakemake" / "robustxlt-runs").glob("*"))
 
 
-@pytest.mark.slow
-def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
-    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
+@pytest.mark.slow("RS-DA end to end on the embedded model (the smoke run's data and model): about 2 minutes")
+def test_rs_da_trains_on_augmented_copies_end_to_end(smoke_run, tmp_path):
+    import shutil
+
+    shutil.copytree(smoke_run / "resources", tmp_path / "resources")  # the same data and model, not redone
+    config = yaml.safe_load(SMOKE.read_text())
     config["tasks"]["sameapp"]["languages"] = ["en", "de"]
     config["tasks"]["sameapp"]["generalized"] = {"languages": ["en", "de"], "max_examples": 10}
     config["methods"] = {"baseline": {"kind": "baseline"}, "rs-da": {"kind": "synonym_augmentation", "copies": 2}}
@@ -255,7 +235,7 @@ def test_rs_da_trains_on_augmented_copies_end_to_end(tmp_path):
     assert sorted(zip(rs_da.lang1, rs_da.lang2)) == [("de", "de"), ("de", "en"), ("en", "de"), ("en", "en")]
 
 
-@pytest.mark.slow
+@pytest.mark.slow("the paper's grid with tiny stand-ins end to end: 107 jobs, about 9 minutes")
 def test_the_paper_tiny_preset_runs_end_to_end(tmp_path):
     """The paper's tasks, methods (both injection points) and model families, with tiny stand-ins: every
     run trains and evaluates, the generalized grid drops the data's quirks and says so, and the paper-layout
@@ -309,7 +289,7 @@ def test_the_paper_tiny_preset_runs_end_to_end(tmp_path):
 
 def local_pawsx_preset(tmp_path: Path, source: Path) -> Path:
     """The smoke preset with PAWS-X (en, de) read from a local directory."""
-    config = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())
+    config = yaml.safe_load(SMOKE.read_text())
     config["tasks"] = {
         "pawsx": {"source": f"local:{source}", "languages": ["en", "de"], "generalized": {"languages": ["en", "de"]}}
     }
@@ -318,6 +298,7 @@ def local_pawsx_preset(tmp_path: Path, source: Path) -> Path:
     return preset
 
 
+@pytest.mark.slow("prepares a local task four times through Snakemake: about 30 s")
 def test_an_edited_added_or_removed_local_source_file_reruns_preparation(tmp_path):
     from robustxlt.data.canonical import read_pairs
     from robustxlt.data.tasks import get_task

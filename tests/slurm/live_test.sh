@@ -8,6 +8,8 @@
 #   PYTHON=/path/to/python    environment with robustxlt[train,workflow,cluster] (default: .venv, python3)
 #   KEEP=1                    keep the scratch directory after a passing run (kept after a failure)
 #   ROBUSTXLT_CACHE_DIR=DIR   download cache shared by both runs (default: resources/cache of the repo)
+#   LOCAL_RUN=DIR             a finished local run of the smoke preset (`snakemake --cores N --configfile
+#                             presets/smoke.yaml` in DIR, e.g. the test suite's shared one): compared with, not rerun
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -199,17 +201,25 @@ wait_for 60 "$CLUSTER/slurmd.out" node_idle
 say "cluster up: $(sinfo -h -o '%P %D %c %G' | tr '\n' ' ')"
 
 # --- the two runs, each in its own scratch copy of the repository ------------------------------------
-for run in local slurm; do
+runs=(slurm)
+[[ -n "${LOCAL_RUN:-}" ]] || runs=(local slurm)
+for run in "${runs[@]}"; do
     mkdir -p "$WORK/$run"
     cp -a "$REPO"/{Snakefile,config.yaml,presets,workflow,envs,profiles,slurm} "$WORK/$run/"
 done
 PRESET=(--configfile presets/smoke.yaml --config "cache_dir=$CACHE")
 
-say "local run: snakemake --cores $CPUS ${PRESET[*]}"
-started=$SECONDS
-run_snakemake "$WORK/local.log" 900 "$WORK/local" --cores "$CPUS" "${PRESET[@]}" ||
-    { tail -30 "$WORK/local.log"; fail "the local run failed (log: $WORK/local.log)"; }
-LOCAL_TIME=$((SECONDS - started))
+if [[ -n "${LOCAL_RUN:-}" ]]; then
+    [[ -f "$LOCAL_RUN/results/metrics.csv" ]] || fail "LOCAL_RUN=$LOCAL_RUN holds no finished run (results/metrics.csv)"
+    say "local run: the finished one in $LOCAL_RUN"
+    LOCAL_RESULTS=$LOCAL_RUN/results LOCAL_TIME="(given)"
+else
+    say "local run: snakemake --cores $CPUS ${PRESET[*]}"
+    started=$SECONDS
+    run_snakemake "$WORK/local.log" 900 "$WORK/local" --cores "$CPUS" "${PRESET[@]}" ||
+        { tail -30 "$WORK/local.log"; fail "the local run failed (log: $WORK/local.log)"; }
+    LOCAL_RESULTS=$WORK/local/results LOCAL_TIME="$((SECONDS - started))s"
+fi
 
 # Test-cluster settings beside the profile (none of its keys is replaced): threads capped at the node's
 # CPUs (train asks for 4), squeue for job status (no slurmdbd), status first polled after 5 s instead
@@ -223,10 +233,10 @@ run_snakemake "$WORK/slurm.log" 1500 "$WORK/slurm" --profile slurm "${PRESET[@]}
 SLURM_TIME=$((SECONDS - started))
 scontrol -o show job >"$WORK/scontrol-jobs.txt"
 
-say "checking (local run ${LOCAL_TIME}s, Slurm run ${SLURM_TIME}s)"
+say "checking (local run ${LOCAL_TIME}, Slurm run ${SLURM_TIME}s)"
 "$PYTHON" "$REPO/tests/slurm/check_live_run.py" \
     --run-log "$WORK/slurm.log" --scontrol "$WORK/scontrol-jobs.txt" --jobcomp "$CLUSTER/jobcomp.txt" \
     --profile "$WORK/slurm/profiles/slurm/config.yaml" \
-    --local-results "$WORK/local/results" --slurm-results "$WORK/slurm/results" ||
+    --local-results "$LOCAL_RESULTS" --slurm-results "$WORK/slurm/results" ||
     fail "checks failed (Snakemake log: $WORK/slurm.log, cluster: $CLUSTER)"
-say "PASSED: local run ${LOCAL_TIME}s, Slurm run ${SLURM_TIME}s, total $((SECONDS - START))s"
+say "PASSED: local run ${LOCAL_TIME}, Slurm run ${SLURM_TIME}s, total $((SECONDS - START))s"

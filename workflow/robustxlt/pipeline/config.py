@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -148,25 +149,76 @@ def _schema() -> dict:
     return yaml.safe_load(SCHEMA_PATH.read_text())
 
 
+def _one_error(source: str, problems: list[str], hint: str = "") -> ConfigError:
+    """One problem as one line; several as one message that lists every one, each on a line of its own."""
+    problems = list(dict.fromkeys(problems))
+    if len(problems) == 1:
+        return ConfigError(f"{source}: {problems[0]}{hint}")
+    listed = "".join(f"\n  {problem}" for problem in problems)
+    return ConfigError(f"{source}: {len(problems)} problems{hint}:{listed}")
+
+
+def _schema_problems(config: dict, schema: dict) -> list[str]:
+    """The schema's problems in key order: one per wrong key (the most specific of its violations) and one per
+    missing key."""
+    by_key: dict[tuple, list] = {}
+    for error in _Validator(schema).iter_errors(config):
+        missing = error.message if error.validator == "required" else None
+        by_key.setdefault((tuple(map(str, error.absolute_path)), missing), []).append(error)
+    ordered = sorted(by_key, key=lambda key: (key[0], key[1] or ""))
+    return [_describe(jsonschema.exceptions.best_match(by_key[key])) for key in ordered]
+
+
 def validate_config(config: dict, source: str = "config") -> dict:
-    """Validate `config` in place (filling defaults) and return it; raise ConfigError on the first problem."""
+    """Validate `config` in place (filling defaults) and return it; raise one ConfigError that lists every problem
+    (the schema's first; the checks against the task registry once the schema holds)."""
     _check_string_keys(config, (), source)
     schema = _schema()
-    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        best = jsonschema.exceptions.best_match(errors)
-        raise ConfigError(f"{source}: {_describe(best)} (schema: {SCHEMA_PATH.name})")
-    for task_name, task_cfg in config["tasks"].items():
+    problems = _schema_problems(config, schema)
+    if problems:
+        hint = (
+            "; a file that names its setup is a whole configuration: add the missing keys, or leave setup out to take "
+            "them from config.yaml"
+            if any("is a required property" in problem for problem in problems) and "setup" in config
+            else ""
+        )
+        raise _one_error(source, [f"{problem} (schema: {SCHEMA_PATH.name})" for problem in problems], hint)
+    problems = []
+    for task_name in config["tasks"]:
         try:
-            task = get_task(task_name)
-        except KeyError as err:
-            raise ConfigError(f"{source}: key tasks.{task_name}: {err.args[0]}") from None
-        where = f"{source}: key tasks.{task_name}"
-        _check_task_source(task, task_cfg, where)
-        _check_task_methods(config, task_name, schema, source)
-        _check_task_languages(config, task, where)
-        _check_training_settings(config, task_name, source)
+            _check_task(config, task_name, schema, source)
+        except ConfigError as error:
+            problems.append(str(error).removeprefix(f"{source}: "))
+    if problems:
+        raise _one_error(source, problems)
     return config
+
+
+def _check_task(config: dict, task_name: str, schema: dict, source: str) -> None:
+    """A task of the registry, its source, its methods, its languages and its runs' training settings."""
+    try:
+        task = get_task(task_name)
+    except KeyError as err:
+        raise ConfigError(f"{source}: key tasks.{task_name}: {err.args[0]}") from None
+    where = f"{source}: key tasks.{task_name}"
+    _check_task_source(task, config["tasks"][task_name], where)
+    _check_task_methods(config, task_name, schema, source)
+    _check_task_languages(config, task, where)
+    _check_training_settings(config, task_name, source)
+
+
+def with_default_recipe(config: dict, default: dict) -> list[str]:
+    """Complete, in place, a configuration that names no `setup`: each top-level key it leaves out is taken whole
+    from the default configuration (its methods, seeds, training, ...; its model when `models` is left out too),
+    and `setup` becomes `custom`. Sections it gives replace the default's whole (your `tasks` run instead of the
+    proxy task, not beside it). A configuration that names its setup is whole and is left as it is, so a preset
+    never takes the default's methods by accident. Returns the keys taken from the default."""
+    if "setup" in config:
+        return []
+    taken = [key for key in default if key not in config and key != "setup"]
+    config.update({key: copy.deepcopy(default[key]) for key in taken})
+    config["setup"] = "custom"
+    return taken
 
 
 def _check_training_settings(config: dict, task_name: str, source: str) -> None:
@@ -218,7 +270,8 @@ def _check_task_languages(config: dict, task, where: str) -> None:
     unknown = [lang for lang in wanted if lang not in task.languages]
     if unknown:
         raise ConfigError(
-            f"{where}.languages: unknown language(s) {', '.join(unknown)}; {task.name} has {', '.join(task.languages)}"
+            f"{where}.languages: unknown language(s) {', '.join(map(_key, unknown))}; {task.name} has "
+            f"{', '.join(task.languages)}"
         )
     if wanted and "en" not in wanted:
         raise ConfigError(f"{where}.languages must include en (the training and selection language)")
