@@ -3,7 +3,8 @@ preset's end-to-end run, made once per session and read by every slow test that 
 
 The suite has two tiers: `pytest -m "not slow"` (units, bad input, properties, docs, dry runs: minutes) before
 every commit, and `pytest` (the whole suite, README command 2). A slow test says why in its marker:
-`@pytest.mark.slow("why, in one line")`; one without a reason is refused at collection."""
+`@pytest.mark.slow("why, in one line")`; one without a reason is refused at collection. Both tiers run on two
+pytest-xdist workers (pyproject.toml); `-n 0` runs in one process."""
 
 from __future__ import annotations
 
@@ -98,8 +99,13 @@ def assert_config_message(message: str, source: str) -> None:
         assert all(problem.startswith("  ") and "key " in problem for problem in problems), message
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
-    """Every slow test says in its marker why it is slow, so that the fast tier's boundary stays readable."""
+    """Every slow test says in its marker why it is slow, so that the fast tier's boundary stays readable. The tests
+    that read the shared smoke run form one xdist group, so that one worker makes it and runs them all."""
+    for item in items:
+        if "smoke_run" in getattr(item, "fixturenames", ()) or item.get_closest_marker("slurm"):
+            item.add_marker(pytest.mark.xdist_group("smoke-run"))
     unexplained = [
         item.nodeid
         for item in items
