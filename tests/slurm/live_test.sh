@@ -177,7 +177,9 @@ $(for name in "${PARTITIONS[@]}"; do
 done)
 EOF
 # Slurm only counts GPUs and sets CUDA_VISIBLE_DEVICES; the devices behind them are never opened here
-# (the CPU build of torch sees no CUDA), so two harmless character devices stand in.
+# (the CPU build of torch sees no CUDA), so two harmless character devices stand in. A job given a GPU that
+# finds no CUDA stops (robustxlt.models.runtime.select_device) unless told to use the CPU on purpose, as here:
+export ROBUSTXLT_DEVICE=cpu
 cat >"$CLUSTER/etc/gres.conf" <<EOF
 NodeName=localnode Name=gpu File=/dev/null
 NodeName=localnode Name=gpu File=/dev/zero
