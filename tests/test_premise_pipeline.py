@@ -197,3 +197,33 @@ def test_the_premise_table_and_figure_render_from_the_csvs_alone(synthetic_premi
     assert adversarial.hidden_shift_below_baseline == "yes"
     assert numbers[(numbers.lang == "ja") & (numbers.method == "rs-rp")].iloc[0].hidden_shift_below_baseline == "no"
     assert (tmp_path / "figures" / "pawsx_m_premise_shift.png").stat().st_size > 1000
+
+
+def test_the_units_are_measured_on_one_seeded_sample_in_training_and_premise(
+    tiny_model_dir, tiny_task_dir, planted, tmp_path
+):
+    """A large English train set is measured on `unit_examples` of its pairs, the same ones in both jobs."""
+    from robustxlt.models.batching import encode_pairs
+    from robustxlt.training.injection import unit_rows
+    from robustxlt.training.methods import make_method
+    from robustxlt.training.model_setup import perturbation_units
+    from robustxlt.training.settings import TrainingSettings
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    picked = unit_rows(400, 150)
+    assert len(set(picked)) == 150 and list(picked) == sorted(picked) and (unit_rows(400, 150) == picked).all()
+    assert list(unit_rows(400, None)) == list(unit_rows(400, 400)) == list(range(400))
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=2)
+    english = encode_pairs(tokenizer, read_pairs(tiny_task_dir / "train-en.tsv"), 32)
+    hidden = make_method({"kind": "random_perturbation", "sigma": 0.1, "injection": "hidden"})
+    units = {
+        examples: perturbation_units(model, hidden, english, TrainingSettings(unit_examples=examples), 0)
+        for examples in (150, None)
+    }
+    assert units[150] != units[None]  # the sample, not the whole set, was measured
+    run = {"task": "topic", "model": "tiny"}
+    train = tiny_task_dir / "train-en.tsv"
+    sampled = premise_pretrained(tiny_model_dir, train, planted, tmp_path / "p.json", run, 32, unit_examples=150)
+    assert sampled["units"]["hidden"] == pytest.approx(units[150][0], rel=1e-6)
+    assert sampled["units"]["embeddings"] == pytest.approx(units[150][1], rel=1e-6)

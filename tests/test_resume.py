@@ -41,16 +41,23 @@ def events(log_file, kind):
     return [e for e in map(json.loads, log_file.read_text().splitlines()) if e["event"] == kind]
 
 
-@pytest.mark.slow("a real training process killed with SIGKILL, then resumed: about 15 s")
-def test_a_training_killed_with_sigkill_resumes_and_ends_bit_identical(tiny_model_dir, tiny_task_dir, tmp_path):
+@pytest.mark.slow("a real training process killed with SIGKILL, then resumed: about 15 s each")
+@pytest.mark.parametrize(
+    "saves",
+    [{"save_every": 10}, {"save_every": None, "save_every_minutes": 0.001}],
+    ids=["every-10-steps", "every-60-ms-of-wall-clock"],
+)
+def test_a_training_killed_with_sigkill_resumes_and_ends_bit_identical(tiny_model_dir, tiny_task_dir, tmp_path, saves):
+    """Killed after a save by steps, or after one by wall-clock (as a job at a cluster's time limit)."""
+    settings = dataclasses.replace(SETTINGS, **saves)
     whole = fine_tune(
-        tiny_model_dir, tiny_task_dir, tmp_path / "a" / "checkpoint", tmp_path / "a.jsonl", SETTINGS, 3, RUN
+        tiny_model_dir, tiny_task_dir, tmp_path / "a" / "checkpoint", tmp_path / "a.jsonl", settings, 3, RUN
     )
     assert not (tmp_path / "a" / "checkpoint.resume.pt").exists()  # removed once the run is published
 
     out, log_file = tmp_path / "b" / "checkpoint", tmp_path / "b.jsonl"
     state_file = out.with_name("checkpoint.resume.pt")
-    args = [tiny_model_dir, tiny_task_dir, out, log_file, json.dumps(dataclasses.asdict(SETTINGS))]
+    args = [tiny_model_dir, tiny_task_dir, out, log_file, json.dumps(dataclasses.asdict(settings))]
     process = subprocess.Popen(
         [sys.executable, "-c", TRAIN, *map(str, args)], env={**os.environ, "HF_HUB_OFFLINE": "1"}
     )
@@ -61,11 +68,12 @@ def test_a_training_killed_with_sigkill_resumes_and_ends_bit_identical(tiny_mode
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
     assert state_file.exists() and not out.exists()
-    killed_at = max(e["step"] for e in events(log_file, "train"))
+    saved_at = json.loads(torch.load(state_file, weights_only=False)["counters"])["step"]
 
-    resumed = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, SETTINGS, 3, RUN)
+    resumed = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
     (restart,) = events(log_file, "resumed")
-    assert 0 < restart["step"] <= killed_at and restart["step"] % SETTINGS.save_every == 0
+    assert 0 < restart["step"] == saved_at < settings.max_steps
+    assert restart["step"] % (settings.save_every or 1) == 0
     strip = lambda e: {k: v for k, v in e.items() if k != "elapsed"}  # noqa: E731
     assert [strip(e) for e in events(log_file, "dev")] == [strip(e) for e in events(tmp_path / "a.jsonl", "dev")]
     assert [strip(e) for e in events(log_file, "train")] == [strip(e) for e in events(tmp_path / "a.jsonl", "train")]

@@ -135,6 +135,9 @@ rule premise_pretrained:
         max_length=lambda wildcards: training_settings(
             config, wildcards.task, wildcards.model
         )["max_length"],
+        unit_examples=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["unit_examples"],
         batch_size=config["evaluation"]["batch_size"],
     script:
         "../scripts/premise_pretrained.py"

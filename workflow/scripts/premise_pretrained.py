@@ -20,6 +20,7 @@ premise_pretrained(
     out_file=Path(snakemake.output.premise),
     run={"task": wildcards.task, "model": wildcards.model, "method": "pretrained"},
     max_length=snakemake.params.max_length,
+    unit_examples=snakemake.params.unit_examples,
     batch_size=snakemake.params.batch_size,
     threads=snakemake.threads,
     frozen_states=Path(snakemake.input.frozen) if snakemake.input.get("frozen") else None,

@@ -27,14 +27,19 @@ from robustxlt.models.frozen_layers import FrozenTestStates, predict_from_states
 from robustxlt.models.perturbation import mean_token_norm
 from robustxlt.models.prediction import embedding_lookup, encode_hidden
 from robustxlt.models.runtime import configure_threads, select_device
-from robustxlt.training.injection import mean_hidden_norm
+from robustxlt.training.injection import mean_hidden_norm, unit_rows
+from robustxlt.training.settings import TrainingSettings
 
 log = logging.getLogger(__name__)
 
 
-def pretrained_units(encoder: torch.nn.Module, tokenizer, train_file: Path, max_length: int, batch_size: int) -> dict:
-    """The units of ε and σ at both injection points, from English train, as training computes them."""
-    english = encode_pairs(tokenizer, read_pairs(train_file), max_length)
+def pretrained_units(
+    encoder: torch.nn.Module, tokenizer, train_file: Path, max_length: int, batch_size: int, examples: int | None
+) -> dict:
+    """The units of ε and σ at both injection points, from English train, as training computes them (on the same
+    `unit_rows`: only those are tokenised)."""
+    pairs = read_pairs(train_file)
+    english = encode_pairs(tokenizer, [pairs[i] for i in unit_rows(len(pairs), examples)], max_length)
     vocabulary = torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
     return {
         "embeddings": mean_token_norm(encoder.get_input_embeddings().weight, vocabulary),
@@ -52,9 +57,11 @@ def premise_pretrained(
     batch_size: int = 64,
     threads: int = 1,
     frozen_states: Path | None = None,
+    unit_examples: int | None = TrainingSettings.unit_examples,
 ) -> dict:
-    """Write `out_file` (JSON): the pretrained encoder's units, its mean token norm over the English test tokens,
-    and every other standard-setting language's shift from English (absolute), as each evaluation job writes it.
+    """Write `out_file` (JSON): the pretrained encoder's units (measured on `unit_examples` English pairs), its mean
+    token norm over the English test tokens, and every other standard-setting language's shift from English
+    (absolute), as each evaluation job writes it.
     With `frozen_states` (rule frozen_test_states) the test sets run only the layers above the frozen ones."""
     from transformers import AutoModel, AutoTokenizer
 
@@ -63,7 +70,7 @@ def premise_pretrained(
     device = select_device()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     encoder = AutoModel.from_pretrained(model_dir).to(device)
-    units = pretrained_units(encoder, tokenizer, train_file, max_length, batch_size)
+    units = pretrained_units(encoder, tokenizer, train_file, max_length, batch_size, unit_examples)
     units_seconds = time.perf_counter() - started
     special = set(tokenizer.all_special_ids)
     # The measurement runs in fp32: states computed at another precision would change its numbers.

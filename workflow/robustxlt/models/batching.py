@@ -28,6 +28,11 @@ class EncodedPairs:
     def lengths(self) -> np.ndarray:
         return np.fromiter((len(ids) for ids in self.input_ids), dtype=np.int64, count=len(self))
 
+    def rows(self, indices: Sequence[int]) -> EncodedPairs:
+        """These pairs, in this order."""
+        pick = lambda column: None if column is None else [column[i] for i in indices]  # noqa: E731
+        return EncodedPairs(pick(self.input_ids), pick(self.token_type_ids), pick(self.labels))
+
 
 def encode_pairs(tokenizer, pairs: Sequence[Pair], max_length: int) -> EncodedPairs:
     """Tokenise pairs with the model's own pair template, truncating the longer sentence first."""

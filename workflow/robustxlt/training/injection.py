@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -80,6 +81,14 @@ def perturbable_batch(
 
         return PerturbableBatch(loss_of, encode, batch["attention_mask"])
     raise ValueError(f"unknown injection point {injection!r}; expected one of {INJECTION_POINTS}")
+
+
+def unit_rows(rows: int, examples: int | None) -> np.ndarray:
+    """Which English training pairs the units are measured on: all `rows`, or a sample of `examples` of them drawn
+    with a fixed seed (sorted), so that every job measuring a unit on the same file measures it on the same rows."""
+    if examples is None or rows <= examples:
+        return np.arange(rows)
+    return np.sort(np.random.default_rng(0).choice(rows, size=examples, replace=False))
 
 
 def mean_hidden_norm(model: torch.nn.Module, data: EncodedPairs, batch_size: int, pad_token_id: int) -> float:

@@ -20,6 +20,8 @@ from robustxlt.models.loading import describe_model
 from robustxlt.models.prediction import accuracy, collapsed, predict
 from robustxlt.models.runtime import (
     configure_threads,
+    device_description,
+    peak_device_memory_mb,
     resolve_precision,
     seed_everything,
     select_device,
@@ -34,6 +36,7 @@ from robustxlt.training.resume import (
     read_state,
     restore_random_streams,
     run_signature,
+    save_due,
     write_state,
 )
 from robustxlt.training.settings import TrainingSettings
@@ -76,6 +79,7 @@ class Run:
             settings=dataclasses.asdict(self.settings),
             device=str(self.device),
             precision=self.precision,
+            hardware=device_description(self.device, self.precision),
             threads=torch.get_num_threads(),
             method=method | self.objective.absolute(self.unit),
             train_examples=len(self.train),
@@ -111,6 +115,7 @@ class Run:
             "injection": self.objective.injection,
             "perturbation_unit": self.unit,
             "frozen_layers_cached": self.frozen_layers_cached,
+            "peak_device_memory_mb": peak_device_memory_mb(self.device),
         }
 
     @property
@@ -141,6 +146,7 @@ class LoopState:
     best_weights: dict[str, torch.Tensor] | None = None
     eval_seconds: float = 0.0
     started: float = dataclasses.field(default_factory=time.perf_counter)
+    last_save: float = dataclasses.field(default_factory=time.perf_counter)  # the clock of save_every_minutes
     # The current epoch's batches (None: draw the next epoch's) and how many of them have been consumed.
     epoch_batches: list[np.ndarray] | None = None
     position: int = 0
@@ -304,8 +310,9 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
                 state.stopped_early = patience_exhausted(settings, state) and state.step < run.total_steps
             if state.step == run.total_steps or state.stopped_early:
                 break
-            if settings.save_every and state.step % settings.save_every == 0 and run.state_file:
+            if run.state_file and save_due(settings, state.step, time.perf_counter() - state.last_save):
                 save_state(run, state)
+                state.last_save = time.perf_counter()
         else:
             state.epoch_batches = None
     return state

@@ -12,7 +12,7 @@ import torch
 from robustxlt.models.batching import EncodedPairs
 from robustxlt.models.perturbation import mean_token_norm
 from robustxlt.models.runtime import attention_implementation
-from robustxlt.training.injection import mean_hidden_norm
+from robustxlt.training.injection import mean_hidden_norm, unit_rows
 from robustxlt.training.methods import Method
 from robustxlt.training.settings import TrainingSettings
 
@@ -85,8 +85,10 @@ def perturbation_units(model, objective: Method, english: EncodedPairs, settings
     """(unit, embedding_unit): the unit of ε and σ at the method's injection point, and at the word embeddings.
 
     Both come from the original English train file, so RS-DA's copies do not change the scale: the mean norm of
-    its tokens' embeddings, or of its tokens' last hidden states in the pretrained encoder.
+    its tokens' embeddings, or of its tokens' last hidden states in the pretrained encoder, over the pairs
+    `unit_rows` picks (settings.unit_examples).
     """
+    english = english.rows(unit_rows(len(english), settings.unit_examples))
     vocabulary = torch.tensor(sorted({i for ids in english.input_ids for i in ids}))
     embedding_unit = mean_token_norm(model.get_input_embeddings().weight, vocabulary)
     if objective.injection == "hidden":

@@ -76,8 +76,20 @@ def read_state(path: Path, signature: str) -> dict | None:
     return state
 
 
+# Settings that say when the state is saved, not what is computed: a state saved under others resumes all the same.
+SAVE_SETTINGS = ("save_every", "save_every_minutes")
+
+
+def save_due(settings, step: int, seconds_since_save: float) -> bool:
+    """A state save is due every `save_every` optimizer steps, and once `save_every_minutes` have passed since the
+    last one (or since the run started)."""
+    by_steps = bool(settings.save_every) and step % settings.save_every == 0
+    by_clock = settings.save_every_minutes is not None and seconds_since_save >= 60 * settings.save_every_minutes
+    return by_steps or by_clock
+
+
 def run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device) -> str:
-    """What a saved state must match to be resumed: the run, its settings (save_every aside), method, seed,
+    """What a saved state must match to be resumed: the run, its settings (when to save aside), method, seed,
     precision, device, training data (sha256) and model (its config and weights' size)."""
     model_dir = Path(model_dir)
     weights = sorted((f.name, f.stat().st_size) for f in model_dir.glob("*.safetensors"))
@@ -85,7 +97,7 @@ def run_signature(run, seed, settings, objective, model_dir, data_dir, train_fil
         {
             "run": run,
             "seed": seed,
-            "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k != "save_every"},
+            "settings": {k: v for k, v in dataclasses.asdict(settings).items() if k not in SAVE_SETTINGS},
             "method": {"kind": objective.kind, **dataclasses.asdict(objective)},
             "precision": precision,
             "device": str(device),

@@ -44,6 +44,12 @@ class TrainingSettings:
     precision: str = "auto"
     # Save the full training state every N optimizer steps, so that a killed job resumes there (None: never).
     save_every: int | None = None
+    # Also save it once this many minutes have passed since the last save (None: by steps only), so that a job
+    # killed at a cluster's time limit loses at most that much, however fast its steps are.
+    save_every_minutes: float | None = None
+    # The units of ε and σ (mean norms at the injection point) are measured on a seeded sample of this many English
+    # training pairs (None: all); the same rows in training and in premise_pretrained (docs/methods.md).
+    unit_examples: int | None = 10_000
 
     def __post_init__(self) -> None:
         if self.cache_frozen_layers and not self.freeze_layers:
