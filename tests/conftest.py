@@ -1,5 +1,5 @@
 """Shared fixtures: a tiny BERT and a tiny, learnable sentence-pair task, both built offline in seconds; the smoke
-preset's end-to-end run, made once per session and read by every slow test that needs one.
+preset's end-to-end run, made once per test run and read by every slow test that needs one.
 
 The suite has two tiers: `pytest -m "not slow"` (units, bad input, properties, docs, dry runs: minutes) before
 every commit, and `pytest` (the whole suite, README command 2). A slow test says why in its marker:
@@ -8,6 +8,7 @@ pytest-xdist workers (pyproject.toml); `-n 0` runs in one process."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
@@ -99,13 +100,8 @@ def assert_config_message(message: str, source: str) -> None:
         assert all(problem.startswith("  ") and "key " in problem for problem in problems), message
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items) -> None:
-    """Every slow test says in its marker why it is slow, so that the fast tier's boundary stays readable. The tests
-    that read the shared smoke run form one xdist group, so that one worker makes it and runs them all."""
-    for item in items:
-        if "smoke_run" in getattr(item, "fixturenames", ()) or item.get_closest_marker("slurm"):
-            item.add_marker(pytest.mark.xdist_group("smoke-run"))
+    """Every slow test says in its marker why it is slow, so that the fast tier's boundary stays readable."""
     unexplained = [
         item.nodeid
         for item in items
@@ -137,12 +133,19 @@ SMOKE = REPO / "presets" / "smoke.yaml"
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory) -> Path:
-    """The working directory of `snakemake --cores 2 --configfile presets/smoke.yaml`, run once per session: the
-    end-to-end test reads it, the SIGKILL tests take it as their uninterrupted run and the live Slurm test as its
-    local run."""
-    workdir = tmp_path_factory.mktemp("smoke-run")
-    result = snakemake("--cores", "2", "--configfile", str(SMOKE), workdir=workdir, timeout=1800)
-    assert result.returncode == 0, result.stderr[-5000:]
+    """The working directory of `snakemake --cores 2 --configfile presets/smoke.yaml`, run once per test run however
+    many xdist workers ask (the first makes it under a lock, the others wait and read it): the end-to-end test reads
+    it, the SIGKILL tests take it as their uninterrupted run, the live Slurm test as its local run. Read-only for
+    them: a test that changes files works on a copy."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # workers' base dirs share a parent
+    workdir, finished = shared / "smoke-run", shared / "smoke-run.finished"
+    with open(shared / "smoke-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not finished.exists():
+            result = snakemake("--cores", "2", "--configfile", str(SMOKE), workdir=workdir, timeout=1800)
+            assert result.returncode == 0, result.stderr[-5000:]
+            finished.touch()
     return workdir
 
 

@@ -110,7 +110,7 @@ def test_result_files_must_match_apart_from_wall_clock_fields(tmp_path):
 def test_the_profile_runs_the_smoke_preset_on_a_live_slurm_cluster(request):
     if os.geteuid() != 0:
         pytest.skip("needs root: installs slurm-wlm/munge and runs slurmd (run tests/slurm/live_test.sh as root)")
-    # Compared with the session's shared local run of the smoke preset (requested only now: skipped, none is made).
+    # Compared with the shared local run of the smoke preset (requested only now: skipped, none is made).
     local_run = request.getfixturevalue("smoke_run")
     script = REPO / "tests" / "slurm" / "live_test.sh"
     process = subprocess.Popen(
