@@ -33,7 +33,8 @@ if not workflow.overwrite_configfiles:
     configfile: DEFAULT_CONFIG
 
 
-taken = with_default_recipe(
+# config.yaml is read again only for a file without setup (a whole configuration needs nothing from it).
+taken = "setup" not in config and with_default_recipe(
     config, stop_on_config_error(load_config_file, DEFAULT_CONFIG)
 )
 if taken:
