@@ -112,6 +112,13 @@ def test_embedded_source_is_refused_for_the_paper_tasks():
         validate_config(config)
 
 
+@pytest.mark.parametrize("section", ["embedded", "tiny"])
+def test_generated_sizes_go_with_their_source_only(section):
+    config = broken(lambda c: c["tasks"].update(pawsx={"source": "hub", section: {"n_train": 100}}))
+    with pytest.raises(ConfigError, match=f"tasks.pawsx.{section} is only valid with source: {section}"):
+        validate_config(config)
+
+
 def test_training_overrides_merge_global_then_task_then_model():
     config = validate_config(load("presets/paper.yaml"))
     mbert = training_settings(config, "pawsx", "mbert")

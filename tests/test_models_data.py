@@ -101,3 +101,16 @@ def test_local_task_data_for_a_language_subset(tiny_task_dir, tmp_path):
     written = sorted(p.name for p in (tmp_path / "data").glob("*.tsv"))
     assert written == ["dev-en.tsv", "test-de.tsv", "test-en.tsv", "train-en.tsv"]
     assert json.loads((tmp_path / "data" / "manifest.json").read_text())["source"] == "local"
+
+
+def test_the_tiny_source_generates_the_configured_sizes(tmp_path):
+    """The scale rehearsal's data: the tiny source at chosen sizes, each language's test set of n_test rows but
+    for the real files' quirks (a missing row in zh), the generator and sizes named in the manifest."""
+    manifest = prepare_task_data(
+        "pawsx", "tiny", tmp_path / "pawsx", tmp_path / "cache", options={"n_train": 500, "n_dev": 40, "n_test": 70}
+    )
+    files = manifest["files"]
+    assert (files["train-en.tsv"]["rows"], files["dev-en.tsv"]["rows"], files["test-de.tsv"]["rows"]) == (500, 40, 70)
+    assert files["test-zh.tsv"]["rows"] == 69
+    assert "'train': 500" in manifest["source_dir"]
+    assert len(read_pairs(tmp_path / "pawsx" / "train-en.tsv")) == 500

@@ -157,11 +157,30 @@ def test_only_locks_of_a_run_gone_from_this_host_are_removed(tmp_path, monkeypat
     assert sorted(p.name for p in records.iterdir()) == ["elsewhere-1.json"]
 
 
+def interrupted_then_resumed(monkeypatch, crash_at: int, model_dir, data_dir, out, log_file, settings) -> dict:
+    """A training interrupted before optimizer step `crash_at`, then run again: the summary of the resumed run."""
+    from robustxlt.training import loop as training
+
+    original = training.optimizer_step
+
+    def crash(run, state):
+        if state.step == crash_at:
+            raise KeyboardInterrupt
+        return original(run, state)
+
+    monkeypatch.setattr(training, "optimizer_step", crash)
+    with pytest.raises(KeyboardInterrupt):
+        fine_tune(model_dir, data_dir, out, log_file, settings, 3, RUN)
+    monkeypatch.setattr(training, "optimizer_step", original)
+    resumed = fine_tune(model_dir, data_dir, out, log_file, settings, 3, RUN)
+    assert events(log_file, "resumed")
+    return resumed
+
+
 @pytest.mark.parametrize("cached", [False, True], ids=["whole-model", "frozen-layers-cached"])
 def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch, cached):
     """The early-stopping state (evaluations since the last improvement) is saved and restored with the rest; with
     the frozen layers' output cached, the cache is computed anew and the run still ends identical."""
-    from robustxlt.training import loop as training
 
     settings = dataclasses.replace(SETTINGS, max_steps=300, eval_every=5, save_every=5, early_stopping_patience=3)
     if cached:
@@ -169,24 +188,36 @@ def test_a_resumed_run_with_early_stopping_ends_identical(tiny_model_dir, tiny_t
     whole = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a" / "ckpt", tmp_path / "a.jsonl", settings, 3, RUN)
     assert whole["stopped_early"] and whole["steps_trained"] > 20
     crash_at = whole["steps_trained"] - 3  # after the patience counter started and a state was saved
-    original, calls = training.optimizer_step, []
-
-    def crash(run, state):
-        calls.append(state.step)
-        if state.step == crash_at:
-            raise KeyboardInterrupt
-        return original(run, state)
-
-    monkeypatch.setattr(training, "optimizer_step", crash)
     out, log_file = tmp_path / "b" / "ckpt", tmp_path / "b.jsonl"
-    with pytest.raises(KeyboardInterrupt):
-        fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
-    monkeypatch.setattr(training, "optimizer_step", original)
-    resumed = fine_tune(tiny_model_dir, tiny_task_dir, out, log_file, settings, 3, RUN)
-    assert events(log_file, "resumed")
+    resumed = interrupted_then_resumed(monkeypatch, crash_at, tiny_model_dir, tiny_task_dir, out, log_file, settings)
     for key in ("best_step", "best_dev_accuracy", "steps_trained", "stopped_early", "converged", "evaluations"):
         assert resumed[key] == whole[key], key
     strip = lambda e: {k: v for k, v in e.items() if k != "elapsed"}  # noqa: E731
     assert [strip(e) for e in events(log_file, "dev")] == [strip(e) for e in events(tmp_path / "a.jsonl", "dev")]
+    first, second = load_file(tmp_path / "a" / "ckpt" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_fp16_training_learns_and_a_resumed_run_ends_identical(tiny_model_dir, tiny_task_dir, tmp_path, monkeypatch):
+    """fp16 (chosen for cards without native bf16) trains under a dynamic loss scale that the log records and the
+    saved state keeps: a run interrupted after a save resumes and ends identical to one never interrupted."""
+    from robustxlt.training import loop as training
+
+    # A scale that moves within 60 steps (overflows halve it, every 8 clean steps double it), so that a resumed run
+    # that lost it would end elsewhere; the default starts at 2^16 and grows every 2,000 steps.
+    monkeypatch.setattr(
+        training,
+        "gradient_scaler",
+        lambda device, precision: torch.amp.GradScaler(device.type, init_scale=2.0**18, growth_interval=8),
+    )
+    settings = dataclasses.replace(SETTINGS, max_steps=60, eval_every=20, precision="fp16")
+    whole = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "a" / "ckpt", tmp_path / "a.jsonl", settings, 3, RUN)
+    assert whole["precision"] == "fp16" and whole["best_dev_accuracy"] > 0.7
+    scales = [e["loss_scale"] for e in events(tmp_path / "a.jsonl", "train")]
+    assert len(scales) == 6 and len(set(scales)) > 1 and events(tmp_path / "a.jsonl", "skipped")
+    out, log_file = tmp_path / "b" / "ckpt", tmp_path / "b.jsonl"
+    resumed = interrupted_then_resumed(monkeypatch, 35, tiny_model_dir, tiny_task_dir, out, log_file, settings)
+    assert resumed["best_dev_accuracy"] == whole["best_dev_accuracy"]
+    assert [e["loss_scale"] for e in events(log_file, "train")] == scales
     first, second = load_file(tmp_path / "a" / "ckpt" / "model.safetensors"), load_file(out / "model.safetensors")
     assert all(torch.equal(first[k], second[k]) for k in first)

@@ -13,6 +13,7 @@ from robustxlt.models.runtime import (
     cpu_has_native_bf16,
     cpu_name,
     device_description,
+    gradient_scaler,
     resolve_precision,
     seed_everything,
     select_device,
@@ -36,8 +37,8 @@ def test_auto_precision_follows_the_hardware(monkeypatch):
     assert resolve_precision("auto", cpu) == "bf16"
     monkeypatch.setattr("robustxlt.models.runtime.cpu_has_native_bf16", lambda: False)
     assert resolve_precision("auto", cpu) == "fp32"
-    with pytest.raises(ValueError, match="fp16"):
-        resolve_precision("fp16", cpu)
+    with pytest.raises(ValueError, match="'fp8' is not one of auto, fp32, bf16, fp16"):
+        resolve_precision("fp8", cpu)
 
 
 def test_bf16_autocast_computes_in_bf16_and_fp32_does_not():
@@ -98,6 +99,10 @@ def test_auto_precision_on_a_card_is_bf16_only_where_it_computes_bf16_natively(m
     cuda = torch.device("cuda")
     assert resolve_precision("auto", cuda) == expected
     assert resolve_precision("fp32", cuda) == "fp32" and resolve_precision("bf16", cuda) == "bf16"
+    # fp16 is chosen, never automatic: with a loss scale in training, none in fp32 and bf16.
+    assert resolve_precision("fp16", cuda) == "fp16"
+    assert gradient_scaler(torch.device("cpu"), "fp16") is not None
+    assert gradient_scaler(torch.device("cpu"), "bf16") is None and gradient_scaler(torch.device("cpu"), "fp32") is None
 
 
 def test_the_log_names_the_card_its_memory_and_the_software(monkeypatch):

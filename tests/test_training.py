@@ -93,6 +93,32 @@ def test_test_sets_tokenised_once_per_task_give_the_same_results_and_stale_ones_
     assert not any((tmp_path / name).exists() for name in "cde")
 
 
+def test_the_shared_tokenised_training_set_is_what_each_training_reads(
+    trained, tiny_model_dir, tiny_task_dir, tmp_path
+):
+    """English train and dev tokenised once (rule encode_training_sets) train the same weights as tokenising them
+    in the training; an encoding of another data file is refused before any step, naming the file and the fix."""
+    from robustxlt.training.encoded import encode_training_sets
+
+    encode_training_sets(tiny_model_dir, tiny_task_dir, tmp_path / "encoded", SETTINGS.max_length)
+    assert sorted(p.name for p in (tmp_path / "encoded").iterdir()) == ["dev-en.npz", "train-en.npz"]
+    out, _, summary = trained
+    shared = fine_tune(
+        tiny_model_dir, tiny_task_dir, tmp_path / "ckpt", tmp_path / "log.jsonl", SETTINGS, seed=1, run=RUN,
+        encoded_dir=tmp_path / "encoded",
+    )  # fmt: skip
+    assert shared["best_dev_accuracy"] == summary["best_dev_accuracy"]
+    first, second = load_file(out / "model.safetensors"), load_file(tmp_path / "ckpt" / "model.safetensors")
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    edited = tmp_path / "edited"
+    shutil.copytree(tiny_task_dir, edited)
+    (edited / "train-en.tsv").write_text((edited / "train-en.tsv").read_text().replace("\t1\n", "\t0\n", 1))
+    with pytest.raises(ValueError, match=r"encoded/train-en.npz was tokenised with another source_sha256.*delete it"):
+        fine_tune(tiny_model_dir, edited, tmp_path / "c2", tmp_path / "l2.jsonl", SETTINGS, seed=1, run=RUN,
+                  encoded_dir=tmp_path / "encoded")  # fmt: skip
+    assert not (tmp_path / "c2").exists()
+
+
 def test_same_seed_gives_identical_weights_on_cpu(trained, tiny_model_dir, tiny_task_dir, tmp_path):
     out, _, summary = trained
     again = fine_tune(

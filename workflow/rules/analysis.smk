@@ -25,6 +25,8 @@ rule aggregate:
         premise="results/premise.csv",
     log:
         "results/logs/aggregate.log",
+    benchmark:
+        "results/benchmarks/aggregate.tsv"
     conda:
         "../../envs/analysis.yaml"
     params:
@@ -39,6 +41,8 @@ rule distances:
         distances="results/distances.csv",
     log:
         "results/logs/distances.log",
+    benchmark:
+        "results/benchmarks/distances.tsv"
     conda:
         "../../envs/analysis.yaml"
     resources:
@@ -62,6 +66,8 @@ rule render:
         **render_outputs(),
     log:
         "results/logs/render/{task}_{model}.log",
+    benchmark:
+        "results/benchmarks/render/{task}_{model}.tsv"
     conda:
         "../../envs/analysis.yaml"
     params:

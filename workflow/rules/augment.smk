@@ -11,6 +11,8 @@ rule synonyms:
         table="resources/synonyms/en.json",
     log:
         "results/logs/synonyms/en.log",
+    benchmark:
+        "results/benchmarks/synonyms/en.tsv"
     conda:
         "../../envs/training.yaml"
     params:
@@ -28,6 +30,8 @@ rule augment:
         train=AUGMENTED_TRAIN,
     log:
         "results/logs/augment/{task}/{method}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/augment/{task}/{method}/seed{seed}.tsv"
     conda:
         "../../envs/training.yaml"
     params:

@@ -19,6 +19,7 @@ from robustxlt.pipeline.config import (
 from robustxlt.analysis.figures import FIGURE_FORMATS, FIGURES
 from robustxlt.data.generalized import language_pairs, pair_file_name, result_name
 from robustxlt.data.origins import local_dir
+from robustxlt.pipeline.limits import rule_limits
 from robustxlt.pipeline.preflight import check_hub_access, check_sources
 from robustxlt.training.kinds import KINDS
 from robustxlt.analysis.published import paper_model
@@ -202,10 +203,12 @@ def result_names(task):
 
 
 def training_inputs(wildcards):
-    """Data and model of a run; RS-DA methods train on their augmented copies of train-en.tsv."""
+    """Data, tokenised English train and dev, and model of a run; RS-DA methods train on their augmented copies of
+    train-en.tsv."""
     inputs = {
         "manifest": f"resources/data/{wildcards.task}/manifest.json",
         "model": f"resources/models/{wildcards.model}",
+        "encoded": f"resources/encoded-training/{wildcards.task}/{wildcards.model}/train-en.npz",
     }
     method = method_settings(config, wildcards.task, wildcards.method)
     if KINDS[method["kind"]].trains_on_augmented_data:
@@ -256,11 +259,13 @@ def rendered_files():
 def paper_reference(model):
     """The paper's encoder this model is, or stands in for (its published rows go beside ours), in the paper's
     setups only."""
-    if config["setup"] not in ("paper", "paper-tiny"):
+    if config["setup"] not in ("paper", "paper-tiny", "paper-scale"):
         return None
     settings = config["models"][model]
     return settings.get("stands_in_for") or paper_model(settings["source"])
 
 
-def embedded_options(wildcards):
-    return config["tasks"][wildcards.task].get("embedded", {})
+def generator_options(wildcards):
+    """The sizes of a generated task source: the task's `embedded` or `tiny` section."""
+    task = config["tasks"][wildcards.task]
+    return task.get(task["source"], {})

@@ -15,12 +15,14 @@ rule prepare_data:
         manifest="resources/data/{task}/manifest.json",
     log:
         "results/logs/prepare_data/{task}.log",
+    benchmark:
+        "results/benchmarks/prepare_data/{task}.tsv"
     conda:
         "../../envs/training.yaml"
     params:
         source=lambda wildcards: config["tasks"][wildcards.task]["source"],
         languages=lambda wildcards: task_languages(config, wildcards.task),
-        embedded=embedded_options,
+        options=generator_options,
         cache_dir=config["cache_dir"],
     script:
         "../scripts/prepare_data.py"
@@ -33,6 +35,8 @@ rule prepare_model:
         model=directory("resources/models/{model}"),
     log:
         "results/logs/prepare_model/{model}.log",
+    benchmark:
+        "results/benchmarks/prepare_model/{model}.tsv"
     conda:
         "../../envs/training.yaml"
     params:
@@ -50,6 +54,8 @@ rule lexical_overlap:
         metrics="results/{task}/lexical_overlap.csv",
     log:
         "results/logs/lexical_overlap/{task}.log",
+    benchmark:
+        "results/benchmarks/lexical_overlap/{task}.tsv"
     conda:
         "../../envs/analysis.yaml"
     params:

@@ -9,6 +9,8 @@ rule generalized_pairs:
         manifest="resources/data/{task}/generalized.json",
     log:
         "results/logs/generalized_pairs/{task}.log",
+    benchmark:
+        "results/benchmarks/generalized_pairs/{task}.tsv"
     conda:
         "../../envs/training.yaml"
     params:
@@ -33,12 +35,14 @@ rule encode_test_sets:
         encoded=directory("resources/encoded/{task}/{model}"),
     log:
         "results/logs/encode_test_sets/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/encode_test_sets/{task}/{model}.tsv"
     conda:
         "../../envs/training.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 4000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        mem_mb=rule_limits("encode_test_sets").by_attempt("mem_mb"),
+        runtime=rule_limits("encode_test_sets").by_attempt("runtime"),
     params:
         test_sets=lambda wildcards: test_sets(wildcards.task),
         max_length=lambda wildcards: training_settings(
@@ -66,8 +70,8 @@ rule frozen_test_states:
         "../../envs/training.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        mem_mb=rule_limits("frozen_test_states").by_attempt("mem_mb"),
+        runtime=rule_limits("frozen_test_states").by_attempt("runtime"),
     params:
         test_sets=lambda wildcards: test_sets(wildcards.task),
         layers=lambda wildcards: training_settings(
@@ -99,8 +103,8 @@ rule evaluate:
         "../../envs/training.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 120 * attempt,
+        mem_mb=rule_limits("evaluate").by_attempt("mem_mb"),
+        runtime=rule_limits("evaluate").by_attempt("runtime"),
     params:
         test_sets=lambda wildcards: test_sets(wildcards.task),
         batch_size=config["evaluation"]["batch_size"],
@@ -128,8 +132,8 @@ rule premise_pretrained:
         "../../envs/training.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 8000 * attempt,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        mem_mb=rule_limits("premise_pretrained").by_attempt("mem_mb"),
+        runtime=rule_limits("premise_pretrained").by_attempt("runtime"),
     params:
         test_sets=lambda wildcards: test_sets(wildcards.task),
         max_length=lambda wildcards: training_settings(

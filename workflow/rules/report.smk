@@ -21,6 +21,8 @@ rule summary:
         summary=SUMMARY,
     log:
         "results/logs/summary.log",
+    benchmark:
+        "results/benchmarks/summary.tsv"
     conda:
         "../../envs/analysis.yaml"
     params:

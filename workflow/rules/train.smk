@@ -1,6 +1,33 @@
 # Training: one job per (task, model, method, seed), English only, best checkpoint on English dev.
 
 
+# English train and dev tokenised once per task and model, for every training of the model to read (XNLI: 392,702
+# pairs, otherwise tokenised again by each of its trainings).
+rule encode_training_sets:
+    input:
+        manifest=rules.prepare_data.output.manifest,
+        model=rules.prepare_model.output.model,
+    output:
+        train="resources/encoded-training/{task}/{model}/train-en.npz",
+        dev="resources/encoded-training/{task}/{model}/dev-en.npz",
+    log:
+        "results/logs/encode_training_sets/{task}/{model}.log",
+    benchmark:
+        "results/benchmarks/encode_training_sets/{task}/{model}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=rule_limits("encode_training_sets").by_attempt("mem_mb"),
+        runtime=rule_limits("encode_training_sets").by_attempt("runtime"),
+    params:
+        max_length=lambda wildcards: training_settings(
+            config, wildcards.task, wildcards.model
+        )["max_length"],
+    script:
+        "../scripts/encode_training_sets.py"
+
+
 rule train:
     input:
         unpack(training_inputs),
@@ -20,8 +47,8 @@ rule train:
     # Raise it with --set-threads train=N when few runs share many cores.
     threads: 1
     resources:
-        mem_mb=lambda wildcards, attempt: 16000 * attempt,
-        runtime=lambda wildcards, attempt: 480 * attempt,
+        mem_mb=rule_limits("train").by_attempt("mem_mb"),
+        runtime=rule_limits("train").by_attempt("runtime"),
     params:
         settings=lambda wildcards: training_settings(
             config, wildcards.task, wildcards.model
@@ -47,6 +74,8 @@ checkpoint select_strength:
         selection=SELECTION,
     log:
         "results/logs/select_strength/{task}/{model}/{method}.log",
+    benchmark:
+        "results/benchmarks/select_strength/{task}/{model}/{method}.tsv"
     conda:
         "../../envs/analysis.yaml"
     params:

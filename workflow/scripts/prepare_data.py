@@ -10,5 +10,5 @@ prepare_task_data(
     out_dir=Path(snakemake.output.manifest).parent,
     cache_dir=Path(snakemake.params.cache_dir),
     languages=snakemake.params.languages,
-    embedded_options=snakemake.params.embedded,
+    options=snakemake.params.options,
 )

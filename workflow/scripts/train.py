@@ -17,4 +17,5 @@ fine_tune(
     method=make_method(snakemake.params.method),
     threads=snakemake.threads,
     train_file=Path(snakemake.input.train) if "train" in snakemake.input.keys() else None,
+    encoded_dir=Path(snakemake.input.encoded).parent,
 )

@@ -44,6 +44,9 @@ class TaskSpec:
     hub_label_names: tuple[str, ...] | None = None
     # Extra spellings accepted for a label in local files (lower case) -> label id.
     label_aliases: tuple[tuple[str, int], ...] = field(default=())
+    # Rows of each split per language at the pinned revision (train and dev: English's): the cost plan's sizes
+    # before the data is prepared (robustxlt.pipeline.cost_plan).
+    hub_rows: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.languages or self.languages[0] != "en":
@@ -112,6 +115,7 @@ PAWSX = TaskSpec(
     hub_columns=("sentence1", "sentence2", "label"),
     hub_label_names=("0", "1"),
     label_aliases=(("not paraphrase", 0), ("not-paraphrase", 0), ("different", 0), ("same", 1)),
+    hub_rows=(("train", 49401), ("dev", 2000), ("test", 2000)),
 )
 
 XNLI = TaskSpec(
@@ -130,6 +134,7 @@ XNLI = TaskSpec(
     hub_label_names=("entailment", "neutral", "contradiction"),
     # XNLI-MT and XTREME's XNLI files spell the third class "contradictory".
     label_aliases=(("contradictory", 2),),
+    hub_rows=(("train", 392702), ("dev", 2490), ("test", 5010)),
 )
 
 

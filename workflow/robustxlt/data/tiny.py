@@ -15,7 +15,7 @@ TOPICS = (
     "car bus train plane boat bike truck tram ship cart".split(),
     "red blue green black white pink brown grey gold cyan".split(),
 )
-ROWS = {"train": 240, "dev": 60, "test": 60}
+ROWS = {"train": 240, "dev": 60, "test": 60}  # per split and language, unless the task's `tiny` section says otherwise
 # PAWS-X's human-translated test files hold untranslated placeholder rows; a few carry another label than
 # English's, and a row may be missing in one language (e.g. unlabeled on the hub). Reproduced here.
 PLACEHOLDER_ROWS = {"de": (3, 11, 19), "ja": (5,)}
@@ -42,12 +42,13 @@ def _rows(task_name: str, n: int, rng: np.random.Generator) -> list[tuple[str, s
     return rows
 
 
-def write_task(directory: Path, task_name: str, seed: int = 0) -> Path:
-    """XTREME-style `{split}-{lang}.tsv` files with a header and an id column, for every language of the task."""
+def write_task(directory: Path, task_name: str, seed: int = 0, rows: dict[str, int] | None = None) -> Path:
+    """XTREME-style `{split}-{lang}.tsv` files with a header and an id column, for every language of the task;
+    `rows` sets the rows per split (keys train, dev, test; the rest from ROWS)."""
     task = get_task(task_name)
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
-    splits = {split: _rows(task_name, n, rng) for split, n in ROWS.items()}
+    splits = {split: _rows(task_name, n, rng) for split, n in {**ROWS, **(rows or {})}.items()}
     for split, lang in task.required_files():
         lines = ["id\tsentence1\tsentence2\tlabel"]
         for i, (first, second, label) in enumerate(splits[split]):

@@ -13,16 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.data.canonical import placeholder_rows, read_pairs, sha256_file
+from robustxlt.data.canonical import placeholder_rows, read_pairs
 from robustxlt.data.generalized import result_name
 from robustxlt.evaluation.outcomes import encode_outcomes
 from robustxlt.evaluation.premise import SOURCE, PremiseMeasurement, RowVectors, real_token_ids, real_token_masks
-from robustxlt.models.batching import (
-    EncodedPairs,
-    encode_pairs,
-    load_encoded,
-    save_encoded,
-)
+from robustxlt.models.batching import EncodedPairs, encode_file, encode_pairs, load_checked
 from robustxlt.models.frozen_layers import FrozenTestStates, predict_from_states
 from robustxlt.models.prediction import Smoothing, accuracy, collapsed, embedding_lookup, predict
 from robustxlt.models.runtime import (
@@ -66,42 +61,22 @@ def encode_test_sets(model_dir: Path, test_sets: list[EvaluationSet], out_dir: P
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    meta = {"max_length": max_length}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for test_set in test_sets:
-        data = encode_pairs(tokenizer, read_pairs(test_set.path), max_length)
-        source = {"source": str(test_set.path), "source_sha256": sha256_file(test_set.path)}
-        save_encoded(out_dir / f"{test_set.name}.npz", data, {**meta, **source})
-        log.info("%s: %d pairs tokenised", test_set.name, len(data))
-
-
-SPOT_CHECKED = 16
+        pairs = read_pairs(test_set.path)
+        encode_file(tokenizer, test_set.path, out_dir / f"{test_set.name}.npz", max_length, pairs)
+        log.info("%s: %d pairs tokenised", test_set.name, len(pairs))
 
 
 def test_set_pairs(test_set: EvaluationSet, tokenizer, max_length: int) -> tuple[EncodedPairs, int]:
-    """The test set's token ids: from its encoded file, or tokenised here. An encoded file is refused if it was
-    written from another source file (sha256) or max_length, or if the run's tokenizer gives other ids for its
-    first pairs (a spot check: hashing a 250k-word tokenizer would cost more than tokenising every test set).
-    Also returns how many of its pairs hold a placeholder sentence (scored, as in XTREME, and reported)."""
+    """The test set's token ids: from its encoded file (checked against the source file, max_length and the
+    checkpoint's tokenizer: robustxlt.models.batching.load_checked), or tokenised here. Also returns how many of
+    its pairs hold a placeholder sentence (scored, as in XTREME, and reported)."""
     pairs = read_pairs(test_set.path)
     if test_set.encoded is None:
         return encode_pairs(tokenizer, pairs, max_length), placeholder_rows(pairs)
-    data, meta = load_encoded(test_set.encoded)
-    stale = [
-        key
-        for key, value in {"source_sha256": sha256_file(test_set.path), "max_length": max_length}.items()
-        if meta.get(key) != value
-    ]
-    if encode_pairs(tokenizer, pairs[:SPOT_CHECKED], max_length).input_ids != data.input_ids[:SPOT_CHECKED]:
-        stale.append("tokenizer")
-    if stale:
-        raise ValueError(
-            f"{test_set.encoded} was tokenised with another {', '.join(stale)} than this run's "
-            f"({test_set.path}, max_length {max_length}, the checkpoint's tokenizer): delete it and rerun "
-            "so that encode_test_sets writes it anew"
-        )
-    return data, placeholder_rows(pairs)
+    return load_checked(test_set.encoded, test_set.path, tokenizer, max_length, pairs), placeholder_rows(pairs)
 
 
 def plain_forward(

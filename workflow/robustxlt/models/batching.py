@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.data.canonical import Pair
+from robustxlt.data.canonical import Pair, sha256_file
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,35 @@ def load_encoded(path: Path) -> tuple[EncodedPairs, dict]:
             labels=arrays["labels"].tolist(),
         )
         return data, json.loads(str(arrays["meta"]))
+
+
+# Pairs a loaded encoding is re-tokenised on to check the tokenizer (hashing a 250k-word tokenizer costs more than
+# tokenising every test set).
+SPOT_CHECKED = 16
+
+
+def encode_file(tokenizer, source: Path, out_file: Path, max_length: int, pairs: Sequence[Pair]) -> EncodedPairs:
+    """Tokenise `pairs` (read from `source`) and save them to `out_file` with what load_checked checks."""
+    data = encode_pairs(tokenizer, pairs, max_length)
+    meta = {"max_length": max_length, "source": str(source), "source_sha256": sha256_file(source)}
+    save_encoded(out_file, data, meta)
+    return data
+
+
+def load_checked(encoded: Path, source: Path, tokenizer, max_length: int, pairs: Sequence[Pair]) -> EncodedPairs:
+    """The token ids of `pairs` (read from `source`) from their encoded file. Refused if it was written from another
+    source file (sha256) or max_length, or if `tokenizer` gives other ids for its first pairs."""
+    data, meta = load_encoded(encoded)
+    expected = {"source_sha256": sha256_file(source), "max_length": max_length}
+    stale = [key for key, value in expected.items() if meta.get(key) != value]
+    if encode_pairs(tokenizer, pairs[:SPOT_CHECKED], max_length).input_ids != data.input_ids[:SPOT_CHECKED]:
+        stale.append("tokenizer")
+    if stale:
+        raise ValueError(
+            f"{encoded} was tokenised with another {', '.join(stale)} than this run's ({source}, max_length "
+            f"{max_length}, the model's tokenizer): delete it and rerun so that it is written anew"
+        )
+    return data
 
 
 def length_grouped_batches(

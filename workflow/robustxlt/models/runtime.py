@@ -82,7 +82,10 @@ def seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
+# fp16: autocast with a dynamic loss scale (torch.amp.GradScaler) for cards with fp16 but no bf16 tensor cores
+# (V100, T4), where auto resolves to fp32.
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
@@ -108,7 +111,8 @@ def _cpuinfo() -> str:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """The compute precision of a job: `auto` is bf16 autocast where the device computes bf16 natively
-    (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32. Weights and optimizer state stay fp32."""
+    (CUDA with bf16, CPUs with AMX or AVX512-BF16), else fp32; fp16 is taken only when asked for (with a loss
+    scale in training). Weights and optimizer state stay fp32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision != "auto":
@@ -152,10 +156,16 @@ def peak_device_memory_mb(device: torch.device) -> float | None:
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
-    """bf16 autocast for a resolved precision of `bf16`; plain fp32 otherwise."""
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+    """bf16 or fp16 autocast for a resolved precision of `bf16` or `fp16`; plain fp32 otherwise."""
+    if precision in AUTOCAST_DTYPES:
+        return torch.autocast(device.type, dtype=AUTOCAST_DTYPES[precision])
     return contextlib.nullcontext()
+
+
+def gradient_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler | None:
+    """A dynamic loss scale for fp16 training (small fp16 gradients would round to zero without one); None
+    otherwise. It starts at 2^16 and halves after every step whose gradients overflow (that step is skipped)."""
+    return torch.amp.GradScaler(device.type) if precision == "fp16" else None
 
 
 def attention_implementation(device: torch.device, precision: str) -> str | None:

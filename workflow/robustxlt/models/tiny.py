@@ -16,6 +16,8 @@ from pathlib import Path
 from robustxlt.data.tiny import TOPICS, write_task
 
 MAX_POSITIONS = 64
+# The stand-ins' shape: 2 layers, 32 wide (about 25,000 weights besides the embeddings).
+SHAPE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 
 
 def _tokenizer(template: str, max_length: int = MAX_POSITIONS):
@@ -67,7 +69,7 @@ def write_model(directory: Path, architecture: str, seed: int = 0, max_positions
     from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
 
     tokenizer, vocab = _tokenizer("bert" if architecture == "bert" else "xlmr", max_positions)
-    size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    size = SHAPE
     if architecture == "bert":
         config = BertConfig(vocab_size=len(vocab), max_position_embeddings=max_positions, pad_token_id=0, **size)
         model_class = BertModel

@@ -235,7 +235,7 @@ def _check_training_settings(config: dict, task_name: str, source: str) -> None:
 
 
 def _check_task_source(task, task_cfg: dict, where: str) -> None:
-    """The task's data source exists for it, and `embedded` options go with the embedded source."""
+    """The task's data source exists for it, and the sizes of generated data (`embedded`, `tiny`) go with theirs."""
     if task_cfg["source"] == "embedded" and task.hub_id is not None:
         raise ConfigError(
             f"{where}.source: embedded data exists only for the proxy task (use hub or local:<dir> for {task.name})"
@@ -246,8 +246,9 @@ def _check_task_source(task, task_cfg: dict, where: str) -> None:
         )
     if task_cfg["source"] == "hub" and task.hub_id is None:
         raise ConfigError(f"{where}.source: {task.name} has no hub dataset; use embedded")
-    if "embedded" in task_cfg and task_cfg["source"] != "embedded":
-        raise ConfigError(f"{where}.embedded is only valid with source: embedded")
+    for generated in ("embedded", "tiny"):
+        if generated in task_cfg and task_cfg["source"] != generated:
+            raise ConfigError(f"{where}.{generated} is only valid with source: {generated}")
 
 
 def _check_task_methods(config: dict, task_name: str, schema: dict, source: str) -> None:

@@ -14,18 +14,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from robustxlt.data.canonical import read_manifest, read_pairs
-from robustxlt.models.batching import EncodedPairs, encode_pairs, iterate_batches, length_grouped_batches
+from robustxlt.data.canonical import read_manifest
+from robustxlt.models.batching import EncodedPairs, iterate_batches, length_grouped_batches
 from robustxlt.models.loading import describe_model
 from robustxlt.models.prediction import accuracy, collapsed, predict
 from robustxlt.models.runtime import (
     configure_threads,
     device_description,
+    gradient_scaler,
     peak_device_memory_mb,
     resolve_precision,
     seed_everything,
     select_device,
 )
+from robustxlt.training.encoded import training_sets
 from robustxlt.training.frozen_prefix import FrozenPrefix, cache_frozen_layers
 from robustxlt.training.injection import perturbable_batch
 from robustxlt.training.methods import Baseline, Method, RunContext
@@ -69,6 +71,8 @@ class Run:
     signature: str = ""
     # The frozen layers' cached output (settings.cache_frozen_layers), or None: every step runs the whole model.
     frozen: FrozenPrefix | None = None
+    # fp16's dynamic loss scale (None in fp32 and bf16).
+    scaler: torch.amp.GradScaler | None = None
 
     def log_start(self, run_keys: dict, steps_per_epoch: int) -> None:
         """The log's first line: what is trained, how, where, and the perturbation sizes in absolute units."""
@@ -172,6 +176,7 @@ def save_state(run: Run, state: LoopState) -> None:
             "best_weights": state.best_weights,
             "optimizer": run.optimizer.state_dict(),
             "schedule": run.schedule.state_dict(),
+            "scaler": run.scaler.state_dict() if run.scaler else None,
             "random": capture_random_streams(run.generator, run.rng),
             "log": run.trace.path.read_text(encoding="utf-8"),
         },
@@ -194,6 +199,8 @@ def restore_state(run: Run) -> tuple[LoopState, str]:
                 parameter.copy_(saved["trained"][name])
     run.optimizer.load_state_dict(saved["optimizer"])
     run.schedule.load_state_dict(saved["schedule"])
+    if run.scaler:
+        run.scaler.load_state_dict(saved["scaler"])
     restore_random_streams(saved["random"], run.generator, run.rng)
     log.info("resuming from the state saved at step %d of %d (%s)", state.step, run.total_steps, run.state_file)
     return state, saved["log"]
@@ -252,17 +259,26 @@ def converged(state: LoopState, eval_every: int) -> bool:
 
 def optimizer_step(run: Run, state: LoopState) -> bool:
     """Clip and apply the accumulated gradients; skip an update whose gradients are not finite (an overflow,
-    e.g. from a large adversarial δ, must not poison the weights). True when the weights moved."""
+    e.g. from a large adversarial δ, must not poison the weights; in fp16, the loss scale then halves). True
+    when the weights moved."""
+    if run.scaler:
+        run.scaler.unscale_(run.optimizer)
     grad_norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.max_grad_norm)
     if not torch.isfinite(grad_norm):
         state.skipped += 1
         run.trace.write("skipped", step=state.step, grad_norm=float(grad_norm), loss=state.step_loss)
+        if run.scaler:
+            run.scaler.update()
         run.optimizer.zero_grad(set_to_none=True)
         state.step_loss = 0.0
         if state.skipped > max(10, run.total_steps // 10):
             raise FloatingPointError(f"{state.skipped} updates with non-finite gradients; lower the learning rate or ε")
         return False
-    run.optimizer.step()
+    if run.scaler:
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+    else:
+        run.optimizer.step()
     run.schedule.step()
     run.optimizer.zero_grad(set_to_none=True)
     state.step += 1
@@ -276,6 +292,7 @@ def optimizer_step(run: Run, state: LoopState) -> bool:
             lr=run.schedule.get_last_lr()[0],
             grad_norm=float(grad_norm),
             elapsed=time.perf_counter() - state.started,
+            **({"loss_scale": run.scaler.get_scale()} if run.scaler else {}),
         )
         state.running_loss, state.logged_steps = 0.0, 0
     return True
@@ -288,7 +305,7 @@ def train_steps(run: Run, state: LoopState) -> LoopState:
     settings = run.settings
     accumulation = settings.gradient_accumulation
     pad_id = run.tokenizer.pad_token_id
-    context = RunContext(unit=run.unit, generator=run.generator, scale=1.0 / accumulation)
+    context = RunContext(unit=run.unit, generator=run.generator, scale=1.0 / accumulation, scaler=run.scaler)
     while state.step < run.total_steps and not state.stopped_early:
         if state.epoch_batches is None:
             lengths = run.train.lengths()
@@ -329,9 +346,11 @@ def fine_tune(
     method: Method | None = None,
     threads: int = 1,
     train_file: Path | None = None,
+    encoded_dir: Path | None = None,
 ) -> dict:
     """Fine-tune `model_dir` on `data_dir`/train-en.tsv with `method` (default: the baseline); keep the
-    checkpoint best on dev-en.tsv as `out_dir`. `train_file` replaces train-en.tsv (RS-DA's augmented copies).
+    checkpoint best on dev-en.tsv as `out_dir`. `train_file` replaces train-en.tsv (RS-DA's augmented copies);
+    `encoded_dir` holds English train and dev already tokenised (robustxlt.training.encoded).
 
     The checkpoint is assembled in `out_dir`.partial and moved into place only when training has finished,
     so an interrupted job never leaves a complete-looking checkpoint.
@@ -345,9 +364,7 @@ def fine_tune(
     objective = method or Baseline()
     model, tokenizer = load_model(model_dir, manifest["labels"], settings, device, precision)
 
-    english = encode_pairs(tokenizer, read_pairs(data_dir / "train-en.tsv"), settings.max_length)
-    train = encode_pairs(tokenizer, read_pairs(train_file), settings.max_length) if train_file else english
-    dev = encode_pairs(tokenizer, read_pairs(data_dir / "dev-en.tsv"), settings.max_length)
+    english, train, dev = training_sets(tokenizer, data_dir, settings.max_length, train_file, encoded_dir)
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))
     total_steps = settings.total_steps(steps_per_epoch)
     optimizer, schedule = optimizer_and_schedule(model, settings, total_steps)
@@ -376,6 +393,7 @@ def fine_tune(
         state_file=out_dir.with_name(out_dir.name + ".resume.pt"),
         signature=run_signature(run, seed, settings, objective, model_dir, data_dir, train_file, precision, device),
         frozen=frozen,
+        scaler=gradient_scaler(device, precision),
     )
     state, earlier = restore_state(training)
     training.trace = JsonLinesLog(Path(log_file), earlier)

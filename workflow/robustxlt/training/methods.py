@@ -31,10 +31,13 @@ class RunContext:
     unit: float
     generator: torch.Generator | None = None
     scale: float = 1.0  # 1 / gradient accumulation
+    scaler: torch.amp.GradScaler | None = None  # fp16's loss scale (robustxlt.models.runtime.gradient_scaler)
 
     def backward(self, loss: torch.Tensor) -> float:
-        """Back-propagate `loss`, weighted, into the parameters' gradients; return its value."""
-        (loss * self.scale).backward()
+        """Back-propagate `loss`, weighted (and loss-scaled in fp16), into the parameters' gradients; return its
+        value."""
+        weighted = loss * self.scale
+        (self.scaler.scale(weighted) if self.scaler else weighted).backward()
         return loss.item()
 
 
@@ -47,6 +50,10 @@ class Method(Protocol):
     def backward(self, batch: PerturbableBatch, run: RunContext) -> float: ...
 
     def absolute(self, unit: float) -> dict: ...
+
+    def passes(self) -> int:
+        """Forward and backward passes through the encoder per batch (the cost plan's unit of a step)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,9 @@ class Baseline:
 
     def absolute(self, unit: float) -> dict:
         return {}
+
+    def passes(self) -> int:
+        return 1
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,9 @@ class RandomPerturbation:
 
     def absolute(self, unit: float) -> dict:
         return {"sigma_absolute": self.sigma * unit}
+
+    def passes(self) -> int:
+        return self.draws
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,9 @@ class Adversarial(_EpsilonBall):
             loss = loss + batch.loss_of(embeds)
         return run.backward(loss)
 
+    def passes(self) -> int:
+        return self.steps + 1 + self.clean_loss
+
 
 @dataclass(frozen=True)
 class FreeLB(_EpsilonBall):
@@ -160,6 +176,9 @@ class FreeLB(_EpsilonBall):
                 ascent_step(delta.detach(), delta.grad, mask, self.norm, step_size), mask, self.norm, epsilon
             )
         return total
+
+    def passes(self) -> int:
+        return self.steps
 
 
 METHODS = {cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB)}

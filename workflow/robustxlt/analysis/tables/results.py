@@ -24,6 +24,10 @@ SETUP_NOTES = {
         "and a few hundred generated rows; it checks the paper's code paths, its numbers mean nothing, and the "
         "published rows beside them are the paper's real models'"
     ),
+    "paper-scale": (
+        "PAPER-SCALE REHEARSAL: the paper's grid at the paper's data sizes on tiny stand-ins with a capped number of "
+        "optimizer steps; it measures what the paper's size costs apart from the model, its numbers mean nothing"
+    ),
     "embedded": "EMBEDDED PROXY (offline demo data and model), not the paper's PAWS-X/XNLI with mBERT/XLM-R",
     "smoke": "SMOKE TEST (tiny budget), numbers carry no meaning beyond checking the pipeline",
     "custom": "a custom setup",
