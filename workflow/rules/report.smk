@@ -1,4 +1,5 @@
-# The run's answer: a short summary of the standard tables (printed when the run succeeds) and where the rest is.
+# The run's answer: a short summary of the standard, generalized and correlation tables (printed when the run
+# succeeds), a verdict on each of the paper's claims, and where the rest is.
 
 
 localrules:
@@ -12,10 +13,11 @@ rule summary:
             for task in TASKS
             for model in MODELS
         ],
-        selection=[
-            f"results/tables/{task}_{model}_selection.csv"
+        siblings=[
+            f"results/tables/{task}_{model}_{table}.csv"
             for task in TASKS
             for model in MODELS
+            for table in ("selection", "generalized", "correlations")
         ],
     output:
         summary=SUMMARY,

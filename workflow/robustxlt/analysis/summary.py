@@ -1,6 +1,8 @@
-"""The run's answer in a few lines: per task and model, each method with its chosen strength, its English accuracy
-and its average improvement over the baseline outside English with the paired interval, the runs to distrust, and
-where the full outputs are. Read from the rendered standard tables (the same numbers the tables show)."""
+"""The run's answer in a few lines: per task and model, each method with its chosen strength, its English accuracy,
+its average improvement over the baseline outside English with the paired interval, its improvement in the
+generalized setting and its relation to distance; a verdict on each of the paper's three claims
+(robustxlt.analysis.claims); the runs to distrust; and where the full outputs are. Read from the rendered tables
+(the same numbers the tables show)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from robustxlt.analysis.claims import (
+    NOTHING,
+    Distance,
+    Generalized,
+    Interval,
+    claim_lines,
+    read_distance,
+    read_generalized,
+    verdict,
+)
 from robustxlt.analysis.statistics import bool_column
 from robustxlt.analysis.tables.formatting import COLLAPSED, NOT_CONVERGED, signed
 from robustxlt.analysis.tables.results import AVERAGE, SETUP_NOTES, SOURCE
@@ -16,29 +28,29 @@ from robustxlt.analysis.tables.results import AVERAGE, SETUP_NOTES, SOURCE
 REPORT_COMMAND = "snakemake --report results/report.html"
 
 
-def _verdict(low: float, high: float) -> str:
-    if low > 0:
-        return "better"
-    if high < 0:
-        return "worse"
-    return "no difference shown"
-
-
-def _method_lines(standard: pd.DataFrame, languages: list[str]) -> tuple[list[str], list[str]]:
-    """Table rows (method, English accuracy, Δ with interval, verdict) and the flags of runs to distrust."""
+def _standard_delta(row) -> Interval:
     prefix = f"{AVERAGE}_excl_{SOURCE}"
+    return Interval(*(getattr(row, f"{prefix}_{part}_pp") for part in ("improvement", "ci_low", "ci_high")))
+
+
+def _method_lines(
+    standard: pd.DataFrame, languages: list[str], generalized: Generalized, distance: Distance
+) -> tuple[list[str], list[str]]:
+    """Table rows (method, English accuracy, the standard Δ with interval and verdict, the generalized Δ and the
+    share of the baseline's generalized gap it closes, the strongest distance relation) and the flags of runs to
+    distrust."""
     rows, flags = [], []
     for row in standard[standard.row_type == "ours"].itertuples(index=False):
         label = f"{row.method} ({row.strength})" if isinstance(row.strength, str) and row.strength else row.method
         english = f"{getattr(row, f'{SOURCE}_pct'):.1f}"
-        low, high = getattr(row, f"{prefix}_ci_low_pp"), getattr(row, f"{prefix}_ci_high_pp")
-        if pd.isna(low):
-            delta, verdict = "–", "(reference)" if row.kind == "baseline" else ""
+        delta = _standard_delta(row)
+        if row.kind == "baseline":
+            gap = "–" if pd.isna(generalized.gap) else f"gap {signed(generalized.gap)}"
+            rows.append(f"| {label} | {english} | – | (reference) | {gap} | – | – |")
         else:
-            delta = f"{signed(getattr(row, f'{prefix}_improvement_pp'))} [{signed(low)}, {signed(high)}]"
-            verdict = _verdict(low, high)
-        gap = getattr(row, "transfer_gap_pp", float("nan"))
-        rows.append(f"| {label} | {english} | {'' if pd.isna(gap) else f'{gap:.1f}'} | {delta} | {verdict} |")
+            cells = [delta.cell(), verdict(delta.low, delta.high)]
+            cells += [generalized.deltas.get(row.method, NOTHING).cell(), generalized.closed(row.method)]
+            rows.append(f"| {label} | {english} | {' | '.join(cells)} | {distance.cell(row.method)} |")
         collapsed = [lang for lang in languages if bool(getattr(row, f"{lang}_collapsed", False))]
         if collapsed:
             flags.append(f"{COLLAPSED} {label}: predicted one class for every example in {', '.join(collapsed)}")
@@ -75,21 +87,30 @@ def run_summary(standard_tables: dict[tuple[str, str], Path], setup: str, result
             path, dtype={"strength": str, "not_converged_seeds": str}, keep_default_na=False, na_values=[""]
         )
         languages = [c.removesuffix("_pct") for c in standard.columns if c.endswith("_pct") and c != f"{AVERAGE}_pct"]
-        rows, flags = _method_lines(standard, languages)
+        sibling = lambda name: path.with_name(path.name.replace("_standard.csv", f"_{name}.csv"))  # noqa: E731
+        generalized, distance = read_generalized(sibling("generalized")), read_distance(sibling("correlations"))
+        rows, flags = _method_lines(standard, languages, generalized, distance)
+        ours = standard[(standard.row_type == "ours") & (standard.kind != "baseline")]
+        claims = claim_lines({r.method: _standard_delta(r) for r in ours.itertuples()}, generalized, distance)
         swept |= bool(standard.strength.fillna("").astype(str).str.strip().any())
-        flags += _selection_flags(path.with_name(path.name.replace("_standard.csv", "_selection.csv")))
+        flags += _selection_flags(sibling("selection"))
         lines += [
             f"## {task} / {model}",
             "",
-            f"| method | {SOURCE} test % | {SOURCE} − others | Δ avg excl. {SOURCE}, points [95% CI] | vs baseline |",
-            "|---|---|---|---|---|",
+            f"| method | {SOURCE} test % | Δ avg excl. {SOURCE} [95% CI] | vs baseline | Δ generalized [95% CI] "
+            "| of the gap | Δ against distance |",
+            "|---|---|---|---|---|---|---|",
             *rows,
             "",
+            *claims,
             *(f"- {flag}" for flag in flags),
-            *([""] if flags else []),
+            "",
         ]
     lines += [
-        ("Strengths in parentheses were chosen on English dev. " if swept else "")
+        "Δ: points over the baseline; of the gap: the share of the baseline's loss in the generalized setting that "
+        "the method wins back; distance: the URIEL type whose correlation with Δ is strongest among those whose "
+        "interval excludes 0. "
+        + ("Strengths in parentheses were chosen on English dev. " if swept else "")
         + "Every number above is in the tables, with all languages:",
         f"- tables: {results_dir}/tables/ (md, tex, csv); figures: {results_dir}/figures/",
         f"- one row per run and test set: {results_dir}/metrics.csv; strength selection: {results_dir}/selection.csv",
