@@ -2,6 +2,7 @@
 capability), and a job given a GPU never runs on the CPU silently."""
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -120,3 +121,21 @@ def test_seeding_makes_cublas_deterministic(monkeypatch):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     seed_everything(1)
     assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+
+
+@pytest.mark.parametrize(
+    ("card_gb", "model", "expected"),
+    [(80, "xlm-roberta-large", (32, 1)), (40, "xlm-roberta-large", (32, 1)), (12, "xlm-roberta-large", (4, 8)),
+     (16, "bert-base-multilingual-cased", (32, 1)), (4, "bert-base-multilingual-cased", (8, 4))],
+)  # fmt: skip
+def test_the_micro_batch_grows_to_what_the_card_holds_and_the_effective_batch_stays(card_gb, model, expected):
+    """The paper preset's XTREME micro-batches (2 × 16 for XLM-R large, 8 × 4 for mBERT) on cards of several sizes:
+    never below the configured micro-batch, always 32 pairs per optimizer step."""
+    from robustxlt.pipeline.cost_model import model_shape
+    from robustxlt.training.micro_batch import fitted_micro_batch
+    from robustxlt.training.settings import TrainingSettings
+
+    configured = (2, 16) if model == "xlm-roberta-large" else (8, 4)
+    settings = TrainingSettings(batch_size=configured[0], gradient_accumulation=configured[1], max_length=128)
+    fitted = fitted_micro_batch(settings, model_shape(f"hub:org/{model}", Path("not-prepared")), card_gb)
+    assert (fitted.batch_size, fitted.gradient_accumulation) == expected

@@ -31,6 +31,7 @@ from robustxlt.training.encoded import training_sets
 from robustxlt.training.frozen_prefix import FrozenPrefix, cache_frozen_layers
 from robustxlt.training.injection import perturbable_batch
 from robustxlt.training.methods import Baseline, Method, RunContext
+from robustxlt.training.micro_batch import fitted_micro_batch, model_shape_of
 from robustxlt.training.model_setup import delta_generator, load_model, optimizer_and_schedule, perturbation_units
 from robustxlt.training.outputs import JsonLinesLog, publish, save_best_checkpoint
 from robustxlt.training.resume import (
@@ -363,6 +364,10 @@ def fine_tune(
     manifest = read_manifest(data_dir / "manifest.json")
     objective = method or Baseline()
     model, tokenizer = load_model(model_dir, manifest["labels"], settings, device, precision)
+    if settings.fit_micro_batch and device.type == "cuda":
+        memory_gb = torch.cuda.get_device_properties(device).total_memory / 1e9
+        settings = fitted_micro_batch(settings, model_shape_of(model), memory_gb)
+        log.info("micro-batch %d × %d accumulated for this card", settings.batch_size, settings.gradient_accumulation)
 
     english, train, dev = training_sets(tokenizer, data_dir, settings.max_length, train_file, encoded_dir)
     steps_per_epoch = math.ceil(len(train) / (settings.batch_size * settings.gradient_accumulation))

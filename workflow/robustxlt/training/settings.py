@@ -25,6 +25,9 @@ class TrainingSettings:
     early_stopping_start: int = 0
     batch_size: int = 8
     gradient_accumulation: int = 4
+    # On a GPU, raise the micro-batch to the largest divisor of batch_size × gradient_accumulation that the card's
+    # memory holds (robustxlt.training.micro_batch), keeping the effective batch; the log records what ran.
+    fit_micro_batch: bool = False
     max_length: int = 128
     eval_every: int = 500
     warmup_ratio: float = 0.0
