@@ -184,6 +184,27 @@ def test_cost_table_gives_time_and_memory_relative_to_the_baseline(rendered):
     assert "benchmark:" in text and "| adv | 202 ± 1 | 1.99 |" in text
 
 
+def test_cost_table_names_the_hardware_and_a_gpu_runs_peak_memory(tmp_path):
+    """Runs trained on a card: the caption names it with the precision, the table has its peak GPU memory."""
+    from robustxlt.analysis.tables.costs import cost_table
+
+    write_synthetic(tmp_path, "t", ["en", "de"], ["baseline", "adv"], [1, 2])
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    metrics["train_device"], metrics["train_precision"] = "NVIDIA A100-SXM4-80GB", "bf16"
+    metrics["train_peak_device_memory_mb"] = np.where(metrics.method == "adv", 9000.0, 4000.0)
+    metrics.to_csv(tmp_path / "metrics.csv", index=False)
+    kinds = {"baseline": "baseline", "adv": "adversarial"}
+    results = load_results(
+        tmp_path / "metrics.csv", tmp_path / "distances.csv", "t", "m", list(kinds), kinds, ["en", "de"], "custom",
+        n_boot=100,
+    )  # fmt: skip
+    table = cost_table(results)
+    assert "Trained on: NVIDIA A100-SXM4-80GB (bf16)." in table.notes
+    numbers = table.numbers.set_index("method")
+    assert numbers.train_peak_device_memory_mb["adv"] == 9000.0
+    assert numbers.train_peak_device_memory_mb_vs_baseline["adv"] == pytest.approx(2.25)
+
+
 def test_without_generalized_results_the_tables_say_so(rendered):
     tmp_path, _ = rendered
     assert "No generalized-setting results" in (tmp_path / "tables" / "t_m_generalized.md").read_text()

@@ -194,6 +194,7 @@ def test_a_constant_classifier_is_flagged_collapsed(trained, tiny_task_dir, tmp_
     (result,) = zero_shot_accuracy(out, [EvaluationSet("xx", "xx", tiny_task_dir / "test-xx.tsv")], tmp_path, RUN)
     assert result["collapsed"] is False and summary["dev_collapsed"] is False
     assert result["train_precision"] == summary["precision"] and result["eval_precision"] in ("fp32", "bf16")
+    assert result["train_device"] == summary["hardware"]["name"] and result["train_peak_device_memory_mb"] is None
     dev = [json.loads(line) for line in log_file.read_text().splitlines() if '"dev"' in line]
     assert all(isinstance(e["collapsed"], bool) for e in dev)
     # A classifier whose bias dominates predicts one class everywhere: flagged, whatever its accuracy.

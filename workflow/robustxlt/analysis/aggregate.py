@@ -40,6 +40,8 @@ METRIC_COLUMNS = [
     "steps_trained",
     "train_precision",
     "eval_precision",
+    "train_device",
+    "train_peak_device_memory_mb",
     "model_description",
     "data_description",
 ]

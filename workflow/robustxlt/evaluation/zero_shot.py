@@ -212,6 +212,8 @@ def zero_shot_accuracy(
             "test_file": str(test_set.path),
             "seconds": time.perf_counter() - started,
             "train_precision": training_summary.get("precision", "fp32"),
+            "train_device": training_summary.get("hardware", {}).get("name", ""),
+            "train_peak_device_memory_mb": training_summary.get("peak_device_memory_mb"),
             # Whether English dev had stopped improving when training ended (robustxlt.training.converged).
             "converged": training_summary.get("converged"),
             "best_step": training_summary.get("best_step"),

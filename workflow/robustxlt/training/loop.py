@@ -121,6 +121,7 @@ class Run:
             "perturbation_unit": self.unit,
             "frozen_layers_cached": self.frozen_layers_cached,
             "peak_device_memory_mb": peak_device_memory_mb(self.device),
+            "hardware": device_description(self.device, self.precision),
         }
 
     @property
