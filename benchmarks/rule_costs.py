@@ -15,6 +15,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,8 @@ def job_costs(benchmarks: Path) -> pd.DataFrame:
     rows = []
     for path in sorted(benchmarks.rglob("*.tsv")):
         measured = pd.read_csv(path, sep="\t").iloc[0]
-        rule = path.relative_to(benchmarks).parts[0]
-        name = str(path.relative_to(benchmarks / rule).with_suffix(""))
+        parts = path.relative_to(benchmarks).with_suffix("").parts  # rule, then the job's wildcards (if any)
+        rule, name = parts[0], "/".join(parts[1:])
         seconds, rss = float(measured["s"]), float(measured["max_rss"])
         rows.append({"rule": rule, "job": name, "seconds": seconds, "max_rss_mb": rss})
     return pd.DataFrame(rows)
@@ -58,7 +59,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     config_files = [str(Path(f).resolve()) for f in args.configfile]
-    os.chdir(args.workdir)
+    out = args.out.resolve()
+    os.chdir(args.workdir)  # the run's commit, resources and results
     jobs = job_costs(Path("results/benchmarks"))
     planned, _ = grid_jobs(load_configuration(config_files))
     table = per_rule(jobs, {(job.rule, job.name): job.rows for job in planned})
@@ -66,6 +68,7 @@ def main() -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     record = {
         "command": f"snakemake --cores 2 --configfile {' '.join(args.configfile)}",
+        "date": time.strftime("%Y-%m-%d"),
         "commit": commit,
         "cpu": cpu_name(),
         "cores": len(os.sched_getaffinity(0)),
@@ -73,7 +76,7 @@ def main() -> int:
         "rules": table.to_dict(orient="records"),
         "jobs": jobs.to_dict(orient="records"),
     }
-    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    out.write_text(json.dumps(record, indent=1) + "\n")
     return 0
 
 

@@ -9,8 +9,9 @@ import re
 import pytest
 import yaml
 from conftest import REPO
+from robustxlt.models.shape import model_shape
 from robustxlt.pipeline import cost_plan
-from robustxlt.pipeline.cost_model import DEFAULT_DEVICE, DEVICES, fit_nonnegative, model_shape
+from robustxlt.pipeline.cost_model import DEFAULT_DEVICE, DEVICES, fit_nonnegative
 from robustxlt.pipeline.limits import RULE_LIMITS, gpu_rules
 from robustxlt.training.methods import make_method
 
@@ -151,7 +152,7 @@ def test_the_command_prints_the_plan(capsys, monkeypatch):
     status = cost_plan.main(["--configfile", "presets/paper.yaml", "--benchmarks", "no-such-dir"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "GPU-hours of the grid" in out and "| train | 124 |" in out
+    assert "encoder jobs, GPU-hours on this device class:" in out and "| train | 124 |" in out
 
 
 def test_a_card_resolves_the_precision_as_the_jobs_do():

@@ -131,7 +131,7 @@ def test_seeding_makes_cublas_deterministic(monkeypatch):
 def test_the_micro_batch_grows_to_what_the_card_holds_and_the_effective_batch_stays(card_gb, model, expected):
     """The paper preset's XTREME micro-batches (2 × 16 for XLM-R large, 8 × 4 for mBERT) on cards of several sizes:
     never below the configured micro-batch, always 32 pairs per optimizer step."""
-    from robustxlt.pipeline.cost_model import model_shape
+    from robustxlt.models.shape import model_shape
     from robustxlt.training.micro_batch import fitted_micro_batch
     from robustxlt.training.settings import TrainingSettings
 

@@ -12,4 +12,6 @@ Modules:
     figures         the paper's figures and FIGURES (every figure by name)
     premise_figure  the measured shift from English against the trained radii
     render          all tables and figures of one (task, model): what the render rule calls
+    claims          the paper's three claims read from the tables, for the summary
+    summary         the run's answer (results/summary.md)
 """

@@ -11,4 +11,5 @@ Modules:
     perturbation   the perturbation math on input embeddings (δ, balls, noise), for training and smoothed prediction
     prediction     predicted labels (plain or smoothed), accuracy, collapse
     frozen_layers  a classifier run in parts (frozen bottom, layers above, head); the bottom's output kept per example
+    shape          an encoder's weights, FLOPs per token and training memory, from its configuration
 """

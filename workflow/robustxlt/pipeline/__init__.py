@@ -7,4 +7,8 @@ Modules:
     recovery   stale locks of killed runs
     failures   each failed job's own error line
     jobs       a script's job logging (stderr to the rule's log)
+    limits     each rule's memory and time limits and whether it runs on a GPU (the rules read it)
+    cost_plan  every encoder job's expected compute, time and memory beside its limits (`python -m ...cost_plan`)
+    cost_model device classes, their peaks, and the fit that calibrates the plan from benchmark files
+    data_sizes the rows and tokens per pair the plan reads, measured where the data is prepared
 """

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from robustxlt.models.shape import model_shape
 from robustxlt.pipeline.config import (
     generalized_languages,
     method_variants,
@@ -31,7 +32,6 @@ from robustxlt.pipeline.cost_model import (
     Device,
     device_seconds,
     fit_nonnegative,
-    model_shape,
 )
 from robustxlt.pipeline.data_sizes import TaskSizes, task_sizes, tokens_per_pair
 from robustxlt.pipeline.limits import rule_limits
@@ -206,7 +206,8 @@ def summary_lines(table: pd.DataFrame, device: Device, utilisation: float, fits:
             f"{group['device_gb'].max():.1f} | {(group['flag'] != '').sum()} |"
         )
     gpu_hours = table.loc[table["gpu"], "minutes"].sum() / 60
-    lines += ["", f"GPU-hours of the grid: {gpu_hours:,.1f} ({len(table)} encoder jobs)"]
+    where = "as calibrated on the machine that ran them" if fits else "GPU-hours on this device class"
+    lines += ["", f"Hours of the grid's {len(table)} encoder jobs, {where}: {gpu_hours:,.1f}"]
     for _, job in table[table["flag"] != ""].iterrows():
         estimate = f"{job['minutes']:,.0f} min, {job['device_gb']:.1f} GB"
         lines.append(f"FLAGGED {job['rule']} {job['job']}: {job['flag']} ({estimate})")

@@ -12,4 +12,6 @@ Modules:
     sweep         swept method variants, their names and the chosen one
     model_setup   a run's model, optimizer, perturbation units and δ generator before its first step
     loop          the training loop of one run
+    encoded       English train and dev tokenised once per task and model, read by every training
+    micro_batch   the micro-batch a card holds, the effective batch kept
 """

@@ -1,6 +1,6 @@
 """The micro-batch chosen for the card: the settings' effective batch (batch_size × gradient_accumulation) kept, the
 micro-batch raised to the largest divisor of it whose training step fits in the card's memory, by the cost plan's
-memory model (robustxlt.pipeline.cost_model: AdamW in fp32 plus one micro-batch's activations at max_length). The
+memory model (robustxlt.models.shape: AdamW in fp32 plus one micro-batch's activations at max_length). The
 paper preset's 8 × 4 (mBERT) and 2 × 16 (XLM-R large) are XTREME's settings for 12-GB cards; on a 40-GB card both
 become 32 × 1, fewer and larger kernels for the same optimisation."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from robustxlt.pipeline.cost_model import ModelShape
+from robustxlt.models.shape import ModelShape
 from robustxlt.training.settings import TrainingSettings
 
 # Share of the card's memory the estimate may fill: the allocator's fragmentation and the CUDA context take the rest.
