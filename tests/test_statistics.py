@@ -268,3 +268,12 @@ def test_correlation_bootstrap_is_deterministic_and_skips_degenerate_replicates(
     first = correlations(noisy, distance_table(DISTANCE), seed=1)
     pd.testing.assert_frame_equal(first, correlations(noisy, distance_table(DISTANCE), seed=1))
     assert first.iloc[0][CORRELATION_COLUMNS[4:-1]].notna().all()  # 3 languages: some replicates are constant
+
+
+def test_the_smallest_detectable_correlation_shrinks_with_the_languages():
+    """Fisher's z at 80% power and a two-sided 5% test: 6 languages show only |r| ≥ 0.92, XNLI's 14 others 0.69."""
+    from robustxlt.analysis.statistics import smallest_detectable_correlation
+
+    assert smallest_detectable_correlation(6) == pytest.approx(0.924, abs=0.002)
+    assert smallest_detectable_correlation(14) == pytest.approx(0.688, abs=0.002)
+    assert smallest_detectable_correlation(3) == 1.0

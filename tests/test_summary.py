@@ -111,7 +111,7 @@ def test_the_share_of_the_generalized_gap_and_the_distance_verdicts():
     standard = {"a": Interval(1.0, 0.5, 1.5), "b": Interval(0.1, -0.4, 0.6)}
     one, two, three = claim_lines(standard, generalized, distance)
     assert one.endswith("better: a; no difference shown: b")
-    assert two.endswith("(7 languages): larger farther from en: a; no relation shown: b")
+    assert two.endswith("(7 languages: only |r| ≥ 0.89 detectable): larger farther from en: a; no relation shown: b")
     assert three.endswith("(the baseline loses 10.0 points there): better: a; worse: b")
 
 

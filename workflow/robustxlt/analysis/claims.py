@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from robustxlt.analysis.statistics import smallest_detectable_correlation
 from robustxlt.analysis.tables.correlations import DISTANCE_TYPES
 from robustxlt.analysis.tables.formatting import signed
 
@@ -133,6 +134,7 @@ def claim_lines(standard: dict[str, Interval], generalized: Generalized, distanc
     )
     return [
         f"- Claim 1, zero-shot transfer improves (avg excl. en): {_listed(in_standard, order)}",
-        f"- Claim 2, gains grow with distance from en ({distance.languages} languages): {relation}",
+        f"- Claim 2, gains grow with distance from en ({distance.languages} languages: only |r| ≥ "
+        f"{smallest_detectable_correlation(distance.languages):.2f} detectable): {relation}",
         f"- Claim 3, larger in the generalized setting ({gap}): {_listed(in_generalized, order)}",
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from robustxlt.analysis.statistics import smallest_detectable_correlation
 from robustxlt.analysis.tables.formatting import Table, methods_note
 from robustxlt.analysis.tables.results import LEVEL, SOURCE, Results, config_order
 
@@ -30,6 +31,15 @@ def _correlation(estimate: float, low: float, high: float) -> str:
     return f"{estimate:+.2f}" + ("" if pd.isna(low) else f" [{low:+.2f}, {high:+.2f}]")
 
 
+def _detectable(frame: pd.DataFrame) -> str:
+    """The smallest correlation the table's number of languages can show (80% power, two-sided 5% test)."""
+    counts = sorted({int(n) for n in frame.n_languages.dropna()})
+    if not counts:
+        return ""
+    smallest = ", ".join(f"|r| ≥ {smallest_detectable_correlation(n):.2f} with {n}" for n in counts)
+    return f"Smallest correlation detectable (80% power, 5% two-sided): {smallest} languages."
+
+
 def correlation_table(results: Results) -> Table:
     """Per compared method and distance type: Pearson r and Spearman ρ of improvement with distance, with CIs."""
     level = f"{round(100 * LEVEL)}% CI"
@@ -51,7 +61,7 @@ def correlation_table(results: Results) -> Table:
     notes = [
         f"Correlation over the standard-setting languages other than {SOURCE} of the improvement over "
         f"{results.baseline or 'the baseline'} with the distance from {SOURCE}; intervals from {results.n_boot} "
-        "bootstrap resamples of the languages (few languages: wide intervals).",
+        "bootstrap resamples of the languages (few languages: wide intervals). " + _detectable(frame),
         distance_note(results.distances),
         "" if len(frame) else "No method other than the baseline, or no distances: nothing to correlate.",
         methods_note(results),
