@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from robustxlt.augmentation import synonyms
-from robustxlt.augmentation.substitution import augment_file, augment_pairs, perturb_sentence
+from robustxlt.augmentation.substitution import (
+    RELEASED,
+    SubstitutionRule,
+    augment_file,
+    augment_pairs,
+    perturb_sentence,
+)
 from robustxlt.augmentation.synonyms import (
     FUNCTION_WORDS,
     MAX_NEIGHBOURS,
@@ -209,10 +215,15 @@ def test_wordnet_reader_on_fixture(tmp_path):
     assert table["good"] == ["goodness", "commodity", "beneficial", "well"]
     assert table["well"] == ["good", "beneficial"]
     assert "bad" not in table  # big_deal is multi-word, good its antonym
-    assert "the" not in table and "article" not in table  # the only neighbour is a function word
-    assert table["big"] == ["ba", "bb", "bc", "bd", "bf", "bg", "bh", "bi"][:MAX_NEIGHBOURS]
-    assert not any(set(FUNCTION_WORDS) & {w, *n} for w, n in table.items())
+    assert table["the"] == ["article"] and table["article"] == ["the"]  # the table keeps function words
+    assert table["big"] == ["ba", "bb", "bc", "bd", "bf", "bg", "bh", "bi", "bj"]  # and every neighbour
     assert all("_" not in w for n in table.values() for w in n)
+    # The project's rule drops the function words (as words and as neighbours) and keeps 8 neighbours.
+    project = SubstitutionRule().table(table)
+    assert "the" not in project and "article" not in project
+    assert project["big"] == ["ba", "bb", "bc", "bd", "bf", "bg", "bh", "bi"][:MAX_NEIGHBOURS]
+    assert not any(set(FUNCTION_WORDS) & {w, *n} for w, n in project.items())
+    assert RELEASED.table(table) == table
 
     restricted = read_wordnet_archive(archive, vocabulary={"good", "well", "commodity"})
     assert restricted == {"good": ["commodity", "well"], "well": ["good"], "commodity": ["good"]}
@@ -241,7 +252,8 @@ def test_counter_fitted_reader_and_offline_refusal(tmp_path, monkeypatch):
     path = tmp_path / "counterfitted_neighbors.json"
     path.write_text(json.dumps(raw))
     table = read_counter_fitted(path)
-    assert table == {"good": ["well", "nice", *[f"n{i}" for i in range(6)]]}
+    assert table == {"the": ["du", "to"], "good": ["well", "nice", "the", *[f"n{i}" for i in range(10)]]}
+    assert SubstitutionRule().table(table) == {"good": ["well", "nice", *[f"n{i}" for i in range(6)]]}
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(SynonymSourceError, match="wordnet"):
@@ -282,8 +294,11 @@ def test_real_wordnet_table_from_pinned_archive(tmp_path):
     assert "beneficial" in neighbours["good"] and "good" in neighbours["well"]
     assert "automobile" in neighbours["car"] and "film" in neighbours["movie"]
     assert "bad" not in neighbours["good"]
-    assert not set(FUNCTION_WORDS) & set(neighbours)
-    assert all(0 < len(n) <= MAX_NEIGHBOURS and "_" not in " ".join(n) for n in neighbours.values())
+    assert set(FUNCTION_WORDS) & set(neighbours)  # the table keeps them; the project's rule drops them
+    assert all(0 < len(n) and "_" not in " ".join(n) for n in neighbours.values())
+    project = SubstitutionRule().table(neighbours)
+    assert not set(FUNCTION_WORDS) & set(project)
+    assert all(0 < len(n) <= MAX_NEIGHBOURS for n in project.values())
     sample = [Pair("the movie was good and the car was fast", "a quick run in the cold", 0)] * 50
     _, stats = augment_pairs(sample, neighbours, copies=2, seed=0)
     assert stats["fraction_examples_changed"] > 0.9
@@ -303,3 +318,35 @@ def test_the_substitution_rate_scales_how_many_words_change_and_one_is_the_paper
     )
     with pytest.raises(ValueError, match="substitution_rate"):
         augment_pairs(pairs, neighbours, copies=1, seed=0, rate=0.0)
+
+
+def released_script(sentence: str, neighbours: dict[str, list[str]], rng: np.random.Generator) -> str:
+    """The authors' perturb.py restated: split on spaces; every word the table holds with neighbours, matched
+    exactly, is drawn uniformly from itself and all of them."""
+    out = []
+    for word in sentence.split(" "):
+        options = neighbours.get(word)
+        out.append(([word, *options])[int(rng.integers(len(options) + 1))] if options else word)
+    return " ".join(out)
+
+
+def test_the_released_rule_substitutes_as_the_authors_script_does():
+    """On sentences with function words, capitals and a word of many neighbours (the shapes of the counter-fitted
+    table), RELEASED draws exactly what the restated script draws from the same stream; the project's rule does
+    not touch "the" nor look "Good" up as "good"."""
+    table = {
+        "the": ["a", "this"], "of": ["from"], "good": ["well", "fine", "nice"], "movie": ["film"],
+        "car": [f"car{i}" for i in range(12)], "Paris": ["Lutetia"],
+    }  # fmt: skip
+    sentences = ["the good movie of the car", "Good car , the movie", "Paris of the good car car"] * 20
+    released, restated = np.random.default_rng(5), np.random.default_rng(5)
+    for sentence in sentences:
+        ours, _ = perturb_sentence(sentence, RELEASED.table(table), released, case_fallback=False)
+        assert ours == released_script(sentence, table, restated)
+    pairs = [Pair(s, s, 0) for s in sentences]
+    copies, _ = augment_pairs(pairs, table, copies=3, seed=1, rule=RELEASED)
+    words = {w for pair in copies for w in pair.sentence1.split()}
+    assert {"a", "this", "car11"} & words and "Well" not in words  # function words and all 12 neighbours in play
+    project, _ = augment_pairs(pairs, table, copies=3, seed=1)
+    first = {kind: [p.sentence1.split()[0] for k, p in enumerate(project) if (k // 3) % 3 == kind] for kind in (0, 1)}
+    assert set(first[0]) == {"the"} and {"Well", "Fine", "Nice"} & set(first[1])

@@ -136,8 +136,9 @@ def test_language_subset_keeps_registry_order():
 
 def test_per_task_method_settings_override_the_method_and_are_checked():
     config = validate_config(load("presets/paper.yaml"))
-    assert method_settings(config, "pawsx", "rs-da") == {"kind": "synonym_augmentation", "copies": 10}
-    assert method_settings(config, "xnli", "rs-da") == {"kind": "synonym_augmentation", "copies": 3}
+    released = {"kind": "synonym_augmentation", "stop_words": False, "case_fallback": False, "max_neighbours": None}
+    assert method_settings(config, "pawsx", "rs-da") == {**released, "copies": 10}
+    assert method_settings(config, "xnli", "rs-da") == {**released, "copies": 3}
     bad = load("presets/paper.yaml")
     bad["tasks"]["xnli"]["methods"]["rs-da"] = {"sigma": 0.1}
     with pytest.raises(ConfigError, match="tasks.xnli.methods.rs-da: unknown key sigma"):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from robustxlt.augmentation.substitution import augment_file
+from robustxlt.augmentation.substitution import SubstitutionRule, augment_file
 from robustxlt.pipeline.jobs import log_job_to
 from robustxlt.training.methods import make_method
 
@@ -13,4 +13,5 @@ augment_file(
     copies=method.copies,
     rate=method.substitution_rate,
     seed=int(snakemake.wildcards.seed),
+    rule=SubstitutionRule(method.stop_words, method.case_fallback, method.max_neighbours),
 )

