@@ -55,9 +55,14 @@ def same_weights(a, b) -> bool:
         {"kind": "adversarial", "steps": 0, "epsilon": 1.0, "injection": "hidden"},
         {"kind": "random_perturbation", "sigma": 0.0, "injection": "hidden"},
         {"kind": "freelb", "steps": 1, "random_init": False, "injection": "hidden"},
+        {"kind": "consistency", "sigma": 0.5, "weight": 0.0},
+        {"kind": "consistency", "sigma": 0.5, "weight": 0.0, "injection": "hidden"},
     ],
-    ids=["pgd-k0", "rs-rp-sigma0", "freelb-k1-zero-init", "hidden-pgd-k0", "hidden-rs-rp-sigma0", "hidden-freelb-k1"],
-)
+    ids=[
+        "pgd-k0", "rs-rp-sigma0", "freelb-k1-zero-init", "hidden-pgd-k0", "hidden-rs-rp-sigma0", "hidden-freelb-k1",
+        "r3f-weight0", "hidden-r3f-weight0",
+    ],
+)  # fmt: skip
 def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_model_dir, tiny_task_dir, tmp_path):
     weights, _ = train(method, tiny_model_dir, tiny_task_dir, tmp_path)
     assert same_weights(weights, baseline)
@@ -71,8 +76,10 @@ def test_degenerate_settings_equal_the_baseline_exactly(method, baseline, tiny_m
         {"kind": "freelb", "steps": 2, "epsilon": 1.0, "step_size": 0.5},
         {"kind": "adversarial", "steps": 2, "epsilon": 1.0, "step_size": 0.5, "injection": "hidden"},
         {"kind": "random_perturbation", "sigma": 0.5, "injection": "hidden"},
+        {"kind": "consistency", "sigma": 0.5, "weight": 1.0},
+        {"kind": "consistency", "sigma": 0.5, "weight": 1.0, "injection": "hidden"},
     ],
-    ids=["pgd-k2", "rs-rp", "freelb-k2", "hidden-pgd-k2", "hidden-rs-rp"],
+    ids=["pgd-k2", "rs-rp", "freelb-k2", "hidden-pgd-k2", "hidden-rs-rp", "r3f", "hidden-r3f"],
 )
 def test_real_settings_change_training_and_log_absolute_sizes(
     method, baseline, tiny_model_dir, tiny_task_dir, tmp_path
@@ -82,7 +89,7 @@ def test_real_settings_change_training_and_log_absolute_sizes(
     start = json.loads(log_file.read_text().splitlines()[0])
     unit = start["method"]["perturbation_unit"]
     assert unit > 0
-    if method["kind"] == "random_perturbation":
+    if method["kind"] in ("random_perturbation", "consistency"):
         assert start["method"]["sigma_absolute"] == pytest.approx(0.5 * unit)
     else:
         assert start["method"]["epsilon_absolute"] == pytest.approx(1.0 * unit)
@@ -116,3 +123,20 @@ def test_hidden_injection_measures_its_unit_on_the_hidden_states(tiny_model_dir,
     # the small random token embeddings.
     assert hidden_start["perturbation_unit"] != pytest.approx(embeddings_start["perturbation_unit"], rel=0.1)
     assert hidden_start["sigma_absolute"] == pytest.approx(0.5 * hidden_start["perturbation_unit"])
+
+
+def test_consistency_learns_and_its_penalty_is_the_symmetric_kl(tiny_model_dir, tiny_task_dir, tmp_path):
+    """R3F on the tiny task learns as the baseline does; the penalty is KL both ways, 0 for equal predictions."""
+    from robustxlt.training.methods import symmetric_kl
+
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.5]])
+    assert symmetric_kl(logits, logits).item() == pytest.approx(0.0, abs=1e-7)
+    p, q = torch.softmax(logits, -1), torch.softmax(logits.flip(-1), -1)
+    by_hand = ((p * (p / q).log()).sum(-1) + (q * (q / p).log()).sum(-1)).mean()
+    assert symmetric_kl(logits, logits.flip(-1)).item() == pytest.approx(by_hand.item(), rel=1e-5)
+    settings = TrainingSettings(learning_rate=3e-3, epochs=100, max_steps=60, batch_size=16, gradient_accumulation=1,
+                                max_length=32, eval_every=20, log_every=20, length_group_size=4)  # fmt: skip
+    run = {"task": "topic", "model": "tiny", "method": "consistency", "seed": 3}
+    method = make_method({"kind": "consistency", "sigma": 0.3, "weight": 1.0})
+    summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c", tmp_path / "l.jsonl", settings, 3, run, method)
+    assert summary["best_dev_accuracy"] >= 0.8 and method.passes() == 2

@@ -2,8 +2,9 @@
 
 Either way a method sees one batch the same way, as a `PerturbableBatch`: `embed()` gives the tensor δ is added
 to (attached to the graph, so the update also trains what produced it), `loss_of(X)` the loss with X in its place
-(`loss_of(None)` is the clean loss from the token ids) and `mask` the real tokens. At the last hidden states only
-the classification head lies between δ and the loss, so PGD's ascent steps there cost almost nothing.
+(`loss_of(None)` is the clean loss from the token ids), `logits_of(X)` the classifier's logits with X in its place
+(for methods that compare predictions), `labels` the gold labels and `mask` the real tokens. At the last hidden
+states only the classification head lies between δ and the loss, so PGD's ascent steps there cost almost nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class PerturbableBatch:
     loss_of: LossOf
     embed: Embed
     mask: torch.Tensor
+    logits_of: LossOf
+    labels: torch.Tensor
 
 
 def perturbable_batch(
@@ -62,7 +65,12 @@ def perturbable_batch(
         def embed() -> torch.Tensor:
             return model.get_input_embeddings()(batch["input_ids"])
 
-        return PerturbableBatch(loss_of, embed, batch["attention_mask"])
+        def logits_of(embeds: torch.Tensor) -> torch.Tensor:
+            inputs = {k: v for k, v in without_ids.items() if k != "labels"}
+            with autocast(device, precision):
+                return model(inputs_embeds=embeds, **inputs).logits
+
+        return PerturbableBatch(loss_of, embed, batch["attention_mask"], logits_of, batch["labels"])
     if injection in INJECTION_POINTS:
         head = classification_head(model)
         inputs = {k: v for k, v in batch.items() if k != "labels"}
@@ -79,7 +87,11 @@ def perturbable_batch(
             with autocast(device, precision):
                 return F.cross_entropy(head(hidden).float(), batch["labels"])
 
-        return PerturbableBatch(loss_of, encode, batch["attention_mask"])
+        def logits_of(hidden: torch.Tensor) -> torch.Tensor:
+            with autocast(device, precision):
+                return head(hidden)
+
+        return PerturbableBatch(loss_of, encode, batch["attention_mask"], logits_of, batch["labels"])
     raise ValueError(f"unknown injection point {injection!r}; expected one of {INJECTION_POINTS}")
 
 

@@ -34,6 +34,7 @@ KINDS: dict[str, MethodKind] = {
         MethodKind("random_perturbation", trains_on_augmented_data=False, perturbs_embeddings=True,
                    paper_label="RS-RP", paper_row=2),
         MethodKind("freelb", trains_on_augmented_data=False, perturbs_embeddings=True),
+        MethodKind("consistency", trains_on_augmented_data=False, perturbs_embeddings=True),
     )
 }  # fmt: skip
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import torch
+import torch.nn.functional as F
 
 from robustxlt.models.perturbation import ascent_step, init_delta, project, sample_noise
 from robustxlt.training.injection import PerturbableBatch
@@ -186,7 +187,45 @@ class FreeLB(_EpsilonBall):
         return self.steps
 
 
-METHODS = {cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB)}
+def symmetric_kl(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """KL(p‖q) + KL(q‖p) between the predicted distributions of two logit tensors (fp32, mean over the batch),
+    gradients through both."""
+    p, q = F.log_softmax(first.float(), dim=-1), F.log_softmax(second.float(), dim=-1)
+    forward = F.kl_div(q, p, log_target=True, reduction="batchmean")  # KL(p‖q)
+    return forward + F.kl_div(p, q, log_target=True, reduction="batchmean")
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """R3F (Aghajanyan et al., ICLR 2021): the clean loss plus `weight` × the symmetric KL divergence between the
+    predictions on the clean input and on the input with random δ (σ in units of the injection point's mean norm),
+    both directions with gradients. `weight` 0 is the baseline, bit for bit (the noisy pass is then not run)."""
+
+    kind: ClassVar[str] = "consistency"
+    distribution: str = "gaussian"
+    sigma: float = 0.1
+    weight: float = 1.0
+    injection: str = "embeddings"
+
+    def backward(self, batch: PerturbableBatch, run: RunContext) -> float:
+        if self.weight == 0:
+            return run.backward(batch.loss_of(None))
+        embeds = batch.embed()
+        noise = sample_noise(embeds.detach(), batch.mask, self.distribution, self.sigma * run.unit, run.generator)
+        clean, noisy = batch.logits_of(embeds), batch.logits_of(embeds + noise)
+        loss = F.cross_entropy(clean.float(), batch.labels) + self.weight * symmetric_kl(clean, noisy)
+        return run.backward(loss)
+
+    def absolute(self, unit: float) -> dict:
+        return {"sigma_absolute": self.sigma * unit}
+
+    def passes(self) -> int:
+        return 2 if self.weight else 1
+
+
+METHODS = {
+    cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB, Consistency)
+}
 # One class per registered kind (training.kinds), and no other.
 assert set(METHODS) == set(KINDS), f"method classes {sorted(METHODS)} differ from the registered kinds {sorted(KINDS)}"
 

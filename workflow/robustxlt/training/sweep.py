@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 # Settings that may be given as a list of values to choose from (a grid when several are lists).
-SWEEPABLE = ("epsilon", "sigma", "step_size", "copies", "substitution_rate", "steps", "draws")
+SWEEPABLE = ("epsilon", "sigma", "step_size", "copies", "substitution_rate", "steps", "draws", "weight")
 SEPARATOR = "@"  # never in a configured method name (the schema's name pattern), so variant names cannot collide
 
 
