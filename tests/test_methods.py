@@ -140,3 +140,19 @@ def test_consistency_learns_and_its_penalty_is_the_symmetric_kl(tiny_model_dir, 
     method = make_method({"kind": "consistency", "sigma": 0.3, "weight": 1.0})
     summary = fine_tune(tiny_model_dir, tiny_task_dir, tmp_path / "c", tmp_path / "l.jsonl", settings, 3, run, method)
     assert summary["best_dev_accuracy"] >= 0.8 and method.passes() == 2
+
+
+def test_lp_ft_probes_with_the_encoder_fixed_then_fine_tunes_everything(tiny_model_dir, tiny_task_dir, tmp_path):
+    """During its probe steps only the classification head (BERT: classifier and pooler) moves; afterwards the
+    encoder moves too; with no probe steps it is the baseline, bit for bit."""
+    from transformers import AutoModel
+
+    pretrained = {f"bert.{k}": v for k, v in AutoModel.from_pretrained(tiny_model_dir).state_dict().items()}
+    encoder = [k for k in pretrained if ".pooler." not in k and "position_ids" not in k]
+    probe, _ = train({"kind": "lp_ft", "probe_steps": 6}, tiny_model_dir, tiny_task_dir, tmp_path / "probe")
+    assert all(torch.equal(probe[k], pretrained[k]) for k in encoder)
+    assert not torch.equal(probe["bert.pooler.dense.weight"], pretrained["bert.pooler.dense.weight"])
+    both, _ = train({"kind": "lp_ft", "probe_steps": 3}, tiny_model_dir, tiny_task_dir, tmp_path / "both")
+    assert not all(torch.equal(both[k], pretrained[k]) for k in encoder)
+    none, _ = train({"kind": "lp_ft", "probe_steps": 0}, tiny_model_dir, tiny_task_dir, tmp_path / "none")
+    assert same_weights(none, train({"kind": "baseline"}, tiny_model_dir, tiny_task_dir, tmp_path / "b")[0])

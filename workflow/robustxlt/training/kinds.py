@@ -35,6 +35,7 @@ KINDS: dict[str, MethodKind] = {
                    paper_label="RS-RP", paper_row=2),
         MethodKind("freelb", trains_on_augmented_data=False, perturbs_embeddings=True),
         MethodKind("consistency", trains_on_augmented_data=False, perturbs_embeddings=True),
+        MethodKind("lp_ft", trains_on_augmented_data=False, perturbs_embeddings=False),
     )
 }  # fmt: skip
 

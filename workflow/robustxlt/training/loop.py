@@ -259,10 +259,19 @@ def converged(state: LoopState, eval_every: int) -> bool:
     return state.stopped_early or state.step - state.best_step >= eval_every
 
 
+def is_head_parameter(name: str) -> bool:
+    """A weight of the classification head (Hugging Face's `classifier`, and BERT's pooler, which only it reads)."""
+    return name.startswith("classifier.") or ".pooler." in name
+
+
 def optimizer_step(run: Run, state: LoopState) -> bool:
     """Clip and apply the accumulated gradients; skip an update whose gradients are not finite (an overflow,
     e.g. from a large adversarial δ, must not poison the weights; in fp16, the loss scale then halves). True
     when the weights moved."""
+    if not getattr(run.objective, "trains_encoder", lambda step: True)(state.step):  # LP-FT's probe: the head only
+        for name, parameter in run.model.named_parameters():
+            if not is_head_parameter(name):
+                parameter.grad = None
     if run.scaler:
         run.scaler.unscale_(run.optimizer)
     grad_norm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.settings.max_grad_norm)

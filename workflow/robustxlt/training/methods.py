@@ -91,6 +91,20 @@ class SynonymAugmentation(Baseline):
 
 
 @dataclass(frozen=True)
+class LinearProbeFineTune(Baseline):
+    """LP-FT (Kumar et al., ICLR 2022): the first `probe_steps` optimizer steps update the classification head alone
+    on the pretrained encoder (a linear probe; the loop drops the encoder's gradients), then the whole model is
+    fine-tuned as the baseline is, so that fine-tuning starts from a head that fits the features instead of
+    distorting them."""
+
+    kind: ClassVar[str] = "lp_ft"
+    probe_steps: int = 200
+
+    def trains_encoder(self, step: int) -> bool:
+        return step >= self.probe_steps
+
+
+@dataclass(frozen=True)
 class RandomPerturbation:
     """RS-RP: the loss under a fresh random δ per step, averaged over `draws` draws."""
 
@@ -223,9 +237,8 @@ class Consistency:
         return 2 if self.weight else 1
 
 
-METHODS = {
-    cls.kind: cls for cls in (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB, Consistency)
-}
+CLASSES = (Baseline, SynonymAugmentation, RandomPerturbation, Adversarial, FreeLB, Consistency, LinearProbeFineTune)
+METHODS = {cls.kind: cls for cls in CLASSES}
 # One class per registered kind (training.kinds), and no other.
 assert set(METHODS) == set(KINDS), f"method classes {sorted(METHODS)} differ from the registered kinds {sorted(KINDS)}"
 
