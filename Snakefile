@@ -34,9 +34,13 @@ if not workflow.overwrite_configfiles:
 
 
 # config.yaml is read again only for a file without setup (a whole configuration needs nothing from it).
-taken = "setup" not in config and with_default_recipe(
-    config, stop_on_config_error(load_config_file, DEFAULT_CONFIG)
-)
+default_tasks = []
+if "setup" not in config:
+    default = stop_on_config_error(load_config_file, DEFAULT_CONFIG)
+    default_tasks = list(default["tasks"])
+taken = "setup" not in config and with_default_recipe(config, default)
+# The default's methods carry strengths chosen on its own task's English dev: the summary says so for other tasks.
+STRENGTHS_CHOSEN_ON = default_tasks if taken and "methods" in taken else []
 if taken:
     print(
         f"robustxlt: {', '.join(CONFIG_FILES)} names no setup: {', '.join(taken)} taken from config.yaml, "

@@ -155,3 +155,11 @@ def test_the_three_answers_on_results_with_known_effects(tmp_path):
     assert one.endswith("better: distant; no difference shown: generalized, neither"), one
     assert two.endswith("larger farther from en: distant; no relation shown: generalized, neither"), two
     assert three.endswith("better: generalized; no difference shown: distant, neither"), three
+
+
+def test_strengths_chosen_on_another_tasks_dev_are_named(tmp_path):
+    """A file with only the user's task takes the default's fixed strengths: the summary says whose dev chose them."""
+    table, _ = _standard_table(tmp_path)
+    text = write_summary({("pawsx", "m"): table}, "custom", tmp_path / "s.md", strengths_chosen_on=["sameapp"])
+    assert "chosen beforehand on sameapp's English dev, not on pawsx's" in text
+    assert "chosen beforehand" not in write_summary({("pawsx", "m"): table}, "custom", tmp_path / "t.md")

@@ -30,5 +30,6 @@ rule summary:
     params:
         grid=[[task, model] for task in TASKS for model in MODELS],
         setup=SETUP,
+        strengths_chosen_on=STRENGTHS_CHOSEN_ON,
     script:
         "../scripts/summary.py"

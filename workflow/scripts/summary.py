@@ -8,4 +8,5 @@ write_summary(
     standard_tables={tuple(key): Path(path) for key, path in zip(snakemake.params.grid, snakemake.input.standard)},
     setup=snakemake.params.setup,
     out_file=Path(snakemake.output.summary),
+    strengths_chosen_on=snakemake.params.strengths_chosen_on,
 )

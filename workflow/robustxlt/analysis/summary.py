@@ -78,9 +78,29 @@ def _selection_flags(selection_table: Path) -> list[str]:
     ]
 
 
-def run_summary(standard_tables: dict[tuple[str, str], Path], setup: str, results_dir: Path = Path("results")) -> str:
-    """The summary text of a finished run; `standard_tables` maps (task, model) to its standard table's CSV."""
+def _strengths_note(tasks: list[str], chosen_on: list[str]) -> list[str]:
+    """A warning where the fixed strengths were chosen on another task's English dev (the default's methods taken
+    for a user's own task)."""
+    others = [task for task in tasks if task not in chosen_on]
+    if not chosen_on or not others:
+        return []
+    return [
+        f"Strengths (ε, σ, copies) are config.yaml's, chosen beforehand on {', '.join(chosen_on)}'s English dev, not "
+        f"on {', '.join(others)}'s: give each a list of values in `methods` to choose them on your English dev.",
+        "",
+    ]
+
+
+def run_summary(
+    standard_tables: dict[tuple[str, str], Path],
+    setup: str,
+    results_dir: Path = Path("results"),
+    strengths_chosen_on: list[str] | None = None,
+) -> str:
+    """The summary text of a finished run; `standard_tables` maps (task, model) to its standard table's CSV;
+    `strengths_chosen_on` names the task(s) whose English dev chose the fixed strengths, when not this run's."""
     lines = [f"# robustxlt: results ({SETUP_NOTES[setup]})", ""]
+    lines += _strengths_note(sorted({task for task, _ in standard_tables}), strengths_chosen_on or [])
     swept = False
     for (task, model), path in standard_tables.items():
         standard = pd.read_csv(
@@ -119,8 +139,13 @@ def run_summary(standard_tables: dict[tuple[str, str], Path], setup: str, result
     return "\n".join(lines) + "\n"
 
 
-def write_summary(standard_tables: dict[tuple[str, str], Path], setup: str, out_file: Path) -> str:
-    text = run_summary(standard_tables, setup, Path(out_file).parent)
+def write_summary(
+    standard_tables: dict[tuple[str, str], Path],
+    setup: str,
+    out_file: Path,
+    strengths_chosen_on: list[str] | None = None,
+) -> str:
+    text = run_summary(standard_tables, setup, Path(out_file).parent, strengths_chosen_on)
     Path(out_file).write_text(text, encoding="utf-8")
     return text
 
