@@ -97,8 +97,8 @@ def test_the_paper_preset_fits_every_limit_on_the_documented_card(tmp_path):
     jobs, _ = cost_plan.grid_jobs(config, tmp_path)
     table = cost_plan.plan_table(jobs, DEVICES[DEFAULT_DEVICE], cost_plan.DEFAULT_UTILISATION, {})
     assert (table["flag"] == "").all(), table[table["flag"] != ""]
-    # 2 tasks × 2 models: 5 swept methods × 3 strengths + baseline and RS-DA on seed 1, 7 methods on 4 more seeds.
-    assert (table["rule"] == "train").sum() == 4 * (5 * 3 + 2) + 4 * 4 * 7
+    # 2 tasks × 2 models: 6 swept methods × 3 strengths + baseline, RS-DA and LP-FT on seed 1, 9 methods on 4 more.
+    assert (table["rule"] == "train").sum() == 4 * (6 * 3 + 3) + 4 * 4 * 9
 
 
 def test_a_job_past_its_limit_is_flagged(tmp_path):
@@ -153,7 +153,7 @@ def test_the_command_prints_the_plan(capsys, monkeypatch):
     status = cost_plan.main(["--configfile", "presets/paper.yaml", "--benchmarks", "no-such-dir"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "encoder jobs, GPU-hours on this device class:" in out and "| train | 180 |" in out
+    assert "encoder jobs, GPU-hours on this device class:" in out and "| train | 228 |" in out
 
 
 def test_a_card_resolves_the_precision_as_the_jobs_do():
