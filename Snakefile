@@ -100,9 +100,12 @@ onerror:
     forget_run()
 
 
+# The strength selections are asked for here too: aggregate's inputs wait on them (a checkpoint), and a finished run
+# given a new swept method would otherwise find metrics.csv up to date and never train it.
 rule all:
     default_target: True
     input:
+        selection_files(),
         "results/metrics.csv",
         rendered_files(),
         SUMMARY,
