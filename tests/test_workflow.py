@@ -392,3 +392,17 @@ def test_the_figures_target_needs_only_metrics_and_distances(tmp_path):
     result = snakemake("-n", "figures", workdir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert planned_jobs(result.stdout) == {"render": 1, "figures": 1}
+
+
+@pytest.mark.slow("a dry run over a copy of the shared smoke run: about 20 s, after the smoke run itself")
+def test_a_finished_run_given_a_new_method_trains_only_the_new_rows(smoke_run, tmp_path):
+    """A swept method added to a finished run's configuration is planned (its candidates and its choice), with the
+    finished runs left alone; aggregate waits on the new choice."""
+    workdir = tmp_path / "run"
+    shutil.copytree(smoke_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("*.lock", "locks"))
+    patch = tmp_path / "new-method.yaml"
+    patch.write_text("methods:\n  freelb: {kind: freelb, epsilon: [0.01, 0.03], step_size: 0.03, steps: 1}\n")
+    result = snakemake("-n", "--configfile", str(SMOKE), str(patch), workdir=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = planned_jobs(result.stdout + result.stderr)
+    assert jobs.get("train") == 2 and jobs.get("select_strength") == 1 and jobs.get("aggregate") == 1, jobs
