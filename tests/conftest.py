@@ -131,6 +131,16 @@ def snakemake(*args: str, workdir: Path, timeout: float = 600) -> subprocess.Com
 SMOKE = REPO / "presets" / "smoke.yaml"
 
 
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module (they are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory) -> Path:
     """The working directory of `snakemake --cores 2 --configfile presets/smoke.yaml`, run once per test run however

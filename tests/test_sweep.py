@@ -6,6 +6,7 @@ import pytest
 import yaml
 from conftest import REPO
 from robustxlt.pipeline.config import ConfigError, method_settings, validate_config
+from robustxlt.training.kinds import KINDS
 from robustxlt.training.sweep import SWEEPABLE, base_method, choose, select_strength, strength_label, variants
 
 
@@ -136,7 +137,7 @@ def test_config_lists_become_variants_with_scalar_settings_checked():
 def test_the_schema_allows_lists_exactly_for_the_sweepable_settings():
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     listed = set()
-    for kind in ("baseline", "synonym_augmentation", "adversarial", "random_perturbation", "freelb"):
+    for kind in KINDS:  # every registered kind's settings
         for key, spec in schema["$defs"][kind]["properties"].items():
             if "oneOf" in spec and any("$ref" in o or o.get("type") == "array" for o in spec["oneOf"]):
                 listed.add(key)

@@ -1,22 +1,13 @@
 """benchmarks/xnli_format_set.py: the local XNLI-format set it writes reads as the xnli task, with balanced classes
 and test rows parallel across languages."""
 
-import importlib.util
 import sys
 from collections import Counter
 from pathlib import Path
 
+from conftest import load_benchmark
 from robustxlt.data.sources import read_local_tsv
 from robustxlt.data.tasks import XNLI
-
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "xnli_format_set.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("xnli_format_set", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_benchmark(directory: Path, languages: list[str]) -> None:
@@ -42,7 +33,7 @@ def test_the_set_reads_as_xnli_balanced_and_parallel(tmp_path, monkeypatch):
     out = tmp_path / "xnli"
     argv = ["xnli_format_set.py", str(tmp_path / "embedded"), str(out), "--languages", *languages]
     monkeypatch.setattr(sys, "argv", argv + ["--n-train", "30", "--n-dev", "12", "--n-test", "21"])
-    load_script().main()
+    load_benchmark("xnli_format_set").main()
 
     train = read_local_tsv(out / "train-en.tsv", XNLI)
     assert len(train) == 30
