@@ -34,28 +34,21 @@ import numpy as np
 import torch
 from robustxlt.models.batching import EncodedPairs, iterate_batches, length_grouped_batches
 from robustxlt.models.runtime import autocast, device_description, resolve_precision
+from robustxlt.models.shape import HUB_CONFIGS
 from robustxlt.training.injection import perturbable_batch
 from robustxlt.training.methods import RunContext, make_method
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
-# Published configurations (config.json on the hub) of the paper's encoders, and tiny ones for the test suite.
+# The paper's encoders in their published configurations (robustxlt.models.shape), and tiny ones for the test suite.
+TINY = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 SHAPES = {
-    "paper": {
-        "xlm-roberta-large": dict(vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
-                                  intermediate_size=4096, max_position_embeddings=514, type_vocab_size=1,
-                                  pad_token_id=1),
-        "bert-base-multilingual-cased": dict(vocab_size=119547, hidden_size=768, num_hidden_layers=12,
-                                             num_attention_heads=12, intermediate_size=3072),
-    },
+    "paper": {name: HUB_CONFIGS[name] for name in ("xlm-roberta-large", "bert-base-multilingual-cased")},
     "tiny": {
-        "xlm-roberta-large": dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                  intermediate_size=64, max_position_embeddings=514, type_vocab_size=1,
-                                  pad_token_id=1),
-        "bert-base-multilingual-cased": dict(vocab_size=100, hidden_size=32, num_hidden_layers=2,
-                                             num_attention_heads=2, intermediate_size=64),
+        "xlm-roberta-large": {**TINY, "max_position_embeddings": 514, "type_vocab_size": 1, "pad_token_id": 1},
+        "bert-base-multilingual-cased": TINY,
     },
-}  # fmt: skip
+}
 XNLI_LENGTHS = (42, 64)  # mBERT tokens of an XNLI pair: mean, 95th percentile (benchmarks/throughput.py)
 REFERENCE_LENGTH = 128
 

